@@ -1,0 +1,1 @@
+"""Product lines, products, orders and daily sales volume (the denominators of complaint rates)."""

@@ -1,0 +1,1 @@
+"""Channels, conversations and messages (storage and REST; live chat and routing build on it)."""

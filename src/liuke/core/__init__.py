@@ -1,0 +1,1 @@
+"""Cross-cutting infrastructure: config, database, security, tenancy, events, i18n."""

@@ -1,0 +1,35 @@
+"""Settings from ``LIUKE_*`` environment variables (and an optional ``.env`` file)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """One immutable settings object per process; tests build their own instead of patching env."""
+
+    model_config = SettingsConfigDict(env_prefix="LIUKE_", env_file=".env", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite:///./var/liuke.db",
+        description="SQLAlchemy URL: sqlite:///path.db or postgresql+psycopg://user@host/db",
+    )
+    redis_url: str | None = Field(default=None, description="redis://host:6379/0 for multi-worker")
+    secret_key: str = Field(default="dev-insecure-change-me", min_length=8)
+    default_locale: str = Field(default="zh_CN", pattern=r"^(zh_CN|en)$")
+    session_ttl_hours: int = Field(default=12, ge=1)
+    cookie_secure: bool = Field(default=False, description="set true behind HTTPS")
+    max_body_bytes: int = Field(default=1_000_000, ge=1024)
+    max_page_size: int = Field(default=200, ge=1)
+    dispatch_interval_s: float = Field(default=1.0, gt=0)
+    dispatch_in_process: bool = Field(default=True)
+    static_vendor_dir: Path = Field(default=Path("node_modules"))
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

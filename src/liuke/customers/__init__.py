@@ -1,0 +1,1 @@
+"""Customer profiles, tiers, tags and identity resolution (dedupe)."""

@@ -1,0 +1,17 @@
+"""Imports every capability's tables so ``Base.metadata`` is complete (Alembic, tests)."""
+
+from liuke.commerce import models as commerce_models
+from liuke.conversations import models as conversations_models
+from liuke.core import events as core_events
+from liuke.core.db import Base
+from liuke.customers import models as customers_models
+from liuke.workspaces import models as workspaces_models
+
+__all__ = [
+    "Base",
+    "commerce_models",
+    "conversations_models",
+    "core_events",
+    "customers_models",
+    "workspaces_models",
+]

@@ -1,0 +1,1 @@
+"""Workspaces (tenants), users, roles and permissions, skill groups, sessions and API keys."""
