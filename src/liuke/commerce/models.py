@@ -44,7 +44,9 @@ class Order(WorkspaceScoped, Base):
     )
 
     external_id: Mapped[str | None] = mapped_column(String(100))
-    customer_id: Mapped[int] = mapped_column(IdType, ForeignKey("customers.id", ondelete="RESTRICT"))
+    customer_id: Mapped[int] = mapped_column(
+        IdType, ForeignKey("customers.id", ondelete="RESTRICT")
+    )
     product_id: Mapped[int] = mapped_column(IdType, ForeignKey("products.id", ondelete="RESTRICT"))
     quantity: Mapped[int] = mapped_column(default=1)
     amount: Mapped[Decimal] = mapped_column(Money)

@@ -86,15 +86,27 @@ def negotiate(accept_language: str | None, default: str = DEFAULT_LOCALE) -> str
 register_messages(
     {
         "error.validation": {"zh_CN": "请求数据无效", "en": "The request data is invalid"},
-        "error.malformed_json": {"zh_CN": "请求体不是有效的 JSON", "en": "The body is not valid JSON"},
+        "error.malformed_json": {
+            "zh_CN": "请求体不是有效的 JSON",
+            "en": "The body is not valid JSON",
+        },
         "error.body_too_large": {
             "zh_CN": "请求体过大（上限 {limit} 字节）",
             "en": "The request body is too large (limit {limit} bytes)",
         },
         "error.not_found": {"zh_CN": "未找到该{entity}", "en": "{entity} not found"},
-        "error.conflict": {"zh_CN": "与现有数据冲突：{detail}", "en": "Conflicts with existing data: {detail}"},
-        "error.unauthenticated": {"zh_CN": "请先登录或提供有效的 API 密钥", "en": "Log in or give a valid API key"},
-        "error.forbidden": {"zh_CN": "没有权限：{permission}", "en": "Permission denied: {permission}"},
+        "error.conflict": {
+            "zh_CN": "与现有数据冲突：{detail}",
+            "en": "Conflicts with existing data: {detail}",
+        },
+        "error.unauthenticated": {
+            "zh_CN": "请先登录或提供有效的 API 密钥",
+            "en": "Log in or give a valid API key",
+        },
+        "error.forbidden": {
+            "zh_CN": "没有权限：{permission}",
+            "en": "Permission denied: {permission}",
+        },
         "error.idempotency_conflict": {
             "zh_CN": "幂等键已被内容不同的消息使用",
             "en": "The idempotency key was already used for a different message",
@@ -102,7 +114,29 @@ register_messages(
         "error.bad_request": {"zh_CN": "请求无效：{detail}", "en": "Bad request: {detail}"},
         "error.internal": {"zh_CN": "服务器内部错误", "en": "Internal server error"},
         "error.method_not_allowed": {"zh_CN": "不支持该请求方法", "en": "Method not allowed"},
-        "error.invalid_credentials": {"zh_CN": "工作区、邮箱或密码错误", "en": "Wrong workspace, email or password"},
+        "error.invalid_credentials": {
+            "zh_CN": "工作区、邮箱或密码错误",
+            "en": "Wrong workspace, email or password",
+        },
         "error.csrf": {"zh_CN": "跨站请求被拒绝", "en": "Cross-site request refused"},
     }
 )
+
+
+_ENTITIES = {
+    "resource": ("资源", "Resource"),
+    "workspace": ("工作区", "Workspace"),
+    "user": ("成员", "User"),
+    "role": ("角色", "Role"),
+    "skill_group": ("技能组", "Skill group"),
+    "api_key": ("API 密钥", "API key"),
+    "customer": ("客户", "Customer"),
+    "product_line": ("产品线", "Product line"),
+    "product": ("商品", "Product"),
+    "order": ("订单", "Order"),
+    "channel": ("渠道", "Channel"),
+    "conversation": ("会话", "Conversation"),
+    "message": ("消息", "Message"),
+    "event": ("事件", "Event"),
+}
+register_messages({f"entity.{k}": {"zh_CN": zh, "en": en} for k, (zh, en) in _ENTITIES.items()})

@@ -22,7 +22,7 @@ class IdMixin:
 
 class WorkspaceScoped(IdMixin):
     @declared_attr
-    def workspace_id(cls) -> Mapped[int]:  # noqa: N805 - SQLAlchemy declared_attr convention
+    def workspace_id(cls) -> Mapped[int]:
         return mapped_column(
             IdType, ForeignKey("workspaces.id", ondelete="CASCADE"), index=True, nullable=False
         )

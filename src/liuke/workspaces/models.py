@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, String, Table, Column, UniqueConstraint
+from sqlalchemy import Boolean, Column, ForeignKey, String, Table, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from liuke.core.db import Base, JSONType, UTCDateTime, utcnow
@@ -37,7 +37,10 @@ user_skill_groups = Table(
     Base.metadata,
     Column("user_id", IdType, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
     Column(
-        "skill_group_id", IdType, ForeignKey("skill_groups.id", ondelete="CASCADE"), primary_key=True
+        "skill_group_id",
+        IdType,
+        ForeignKey("skill_groups.id", ondelete="CASCADE"),
+        primary_key=True,
     ),
 )
 

@@ -1,0 +1,85 @@
+"""FastAPI application factory: mounts every capability's router and pages."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+
+from liuke import __version__
+from liuke.commerce.api import router as commerce_router
+from liuke.conversations.api import router as conversations_router
+from liuke.core.api import BodySizeLimit, install_error_handlers
+from liuke.core.config import Settings, get_settings
+from liuke.core.db import Database
+from liuke.core.events import dispatch_pending
+from liuke.customers.api import router as customers_router
+from liuke.workspaces.api import router as workspaces_router
+from liuke.workspaces.events_api import router as events_router
+
+log = logging.getLogger(__name__)
+
+
+async def _dispatch_loop(db: Database, interval: float) -> None:
+    """Deliver outbox events in the background; the work itself runs in a thread."""
+    while True:
+        try:
+            report = await asyncio.to_thread(dispatch_pending, db)
+            if report.events:
+                continue  # more may be waiting
+        except Exception:
+            log.exception("event dispatch failed; retrying")
+        await asyncio.sleep(interval)
+
+
+def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    db = db or Database(settings.database_url)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        task = None
+        if settings.dispatch_in_process:
+            task = asyncio.create_task(_dispatch_loop(db, settings.dispatch_interval_s))
+        try:
+            yield
+        finally:
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+    app = FastAPI(
+        title="liuke 留客",
+        version=__version__,
+        description="Customer-service platform API. Every request is scoped to one workspace.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.db = db
+    install_error_handlers(app)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    for router in (
+        workspaces_router,
+        customers_router,
+        commerce_router,
+        conversations_router,
+        events_router,
+    ):
+        app.include_router(router)
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> JSONResponse:
+        return JSONResponse({"status": "ok", "version": __version__})
+
+    try:
+        from liuke.web.pages import mount_pages
+    except ImportError:  # pages are optional while the web shell is being built
+        pass
+    else:
+        mount_pages(app)
+    return app

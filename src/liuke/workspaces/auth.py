@@ -1,0 +1,87 @@
+"""Request authentication and permission checks for the API and pages.
+
+Integrations send ``Authorization: Bearer <api key>``; people carry a session cookie. A cookie
+alone never authorises a cross-site write: unsafe methods must come from our own origin.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Annotated
+from urllib.parse import urlsplit
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from liuke.core.db import Database
+from liuke.core.errors import AppError, Forbidden, Unauthenticated
+from liuke.workspaces.service import Principal, principal_from_api_key, principal_from_session
+
+SESSION_COOKIE = "liuke_session"
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+class CsrfRejected(AppError):
+    status_code = 403
+    code = "csrf_rejected"
+    message_key = "error.csrf"
+
+
+def get_db(request: Request) -> Database:
+    db: Database = request.app.state.db
+    return db
+
+
+def db_session(request: Request) -> Iterator[Session]:
+    """One transaction per request: committed when the endpoint returns, rolled back on error."""
+    with get_db(request).session() as s:
+        yield s
+
+
+DbSession = Annotated[Session, Depends(db_session)]
+
+
+def _same_origin(request: Request) -> bool:
+    origin = request.headers.get("origin") or request.headers.get("referer")
+    if not origin:
+        return True  # non-browser clients send neither; browsers always send Origin on POST
+    host = request.headers.get("host", "")
+    return urlsplit(origin).netloc == host
+
+
+def optional_principal(request: Request, s: DbSession) -> Principal | None:
+    auth = request.headers.get("authorization")
+    if auth:
+        scheme, _, token = auth.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthenticated()
+        return principal_from_api_key(s, token.strip())
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        return None
+    principal = principal_from_session(s, token)
+    if request.method not in SAFE_METHODS and not _same_origin(request):
+        raise CsrfRejected()
+    return principal
+
+
+def current_principal(
+    principal: Annotated[Principal | None, Depends(optional_principal)],
+) -> Principal:
+    if principal is None:
+        raise Unauthenticated()
+    return principal
+
+
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+def require(permission: str) -> Callable[[Principal], Principal]:
+    """A dependency that yields the principal only if it holds ``permission``."""
+
+    def check(principal: CurrentPrincipal) -> Principal:
+        if not principal.can(permission):
+            raise Forbidden(permission=permission)
+        return principal
+
+    return check

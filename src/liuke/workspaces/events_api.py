@@ -1,0 +1,49 @@
+"""Read-only view of a workspace's own domain events (operations and debugging)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends
+from sqlalchemy import func, select
+
+from liuke.core.api import Page, PageParams, Schema, page_params
+from liuke.core.events import OutboxEvent
+from liuke.workspaces.auth import DbSession, require
+from liuke.workspaces.service import Principal
+
+router = APIRouter(prefix="/api/v1", tags=["events"])
+
+
+class EventOut(Schema):
+    id: int
+    type: str
+    payload: dict[str, Any]
+    created_at: datetime
+    status: str
+    attempts: int
+    last_error: str | None
+
+
+@router.get("/events", response_model=Page[EventOut])
+def list_events(
+    principal: Annotated[Principal, Depends(require("events.read"))],
+    s: DbSession,
+    paging: Annotated[PageParams, Depends(page_params)],
+    type: str | None = None,
+    status: Literal["pending", "done", "dead"] | None = None,
+) -> Page[EventOut]:
+    stmt = select(OutboxEvent).where(OutboxEvent.workspace_id == principal.workspace_id)
+    if type:
+        stmt = stmt.where(OutboxEvent.type == type)
+    if status:
+        stmt = stmt.where(OutboxEvent.status == status)
+    total = int(s.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
+    rows = s.scalars(stmt.order_by(OutboxEvent.id.desc()).limit(paging.limit).offset(paging.offset))
+    return Page(
+        items=[EventOut.model_validate(e) for e in rows],
+        total=total,
+        limit=paging.limit,
+        offset=paging.offset,
+    )
