@@ -38,7 +38,7 @@ def db_session(request: Request) -> Iterator[Session]:
         yield s
 
 
-DbSession = Annotated[Session, Depends(db_session)]
+DbSession = Annotated[Session, Depends(db_session, scope="function")]
 
 
 def _same_origin(request: Request) -> bool:

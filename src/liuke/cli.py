@@ -1,0 +1,291 @@
+"""The ``liuke`` command line: serve, demo, migrate, simulate, import, user, events."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from liuke.core.config import get_settings
+from liuke.core.db import Database
+from liuke.core.errors import AppError
+from liuke.core.i18n import translate
+
+app = typer.Typer(help="liuke 留客 — customer service that keeps customers.", no_args_is_help=True)
+user_app = typer.Typer(help="Manage users.", no_args_is_help=True)
+workspace_app = typer.Typer(help="Manage workspaces.", no_args_is_help=True)
+events_app = typer.Typer(help="Domain events (outbox).", no_args_is_help=True)
+app.add_typer(user_app, name="user")
+app.add_typer(workspace_app, name="workspace")
+app.add_typer(events_app, name="events")
+console = Console()
+err = Console(stderr=True)
+
+DbUrl = Annotated[str | None, typer.Option("--database-url", envvar="LIUKE_DATABASE_URL")]
+
+
+def _db(url: str | None) -> Database:
+    return Database(url or get_settings().database_url)
+
+
+def _fail(exc: AppError) -> None:
+    err.print(f"[red]error[/red] {exc.code}: {translate(exc.message_key, 'en', **exc.params)}")
+    raise typer.Exit(2)
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+    )
+
+
+@app.command()
+def migrate(database_url: DbUrl = None, revision: str = "head") -> None:
+    """Bring the database schema up to date (the only way tables are created)."""
+    from liuke.core.migrate import upgrade
+
+    url = database_url or get_settings().database_url
+    upgrade(url, revision)
+    console.print(f"schema at {revision}: {url.split('@')[-1]}")
+
+
+@workspace_app.command("create")
+def workspace_create(
+    slug: str, name: str, database_url: DbUrl = None, locale: str = "zh_CN"
+) -> None:
+    """Create a workspace (tenant) with the built-in roles and channels."""
+    from liuke.workspaces.service import create_workspace
+
+    try:
+        with _db(database_url).session() as s:
+            ws = create_workspace(s, slug, name, default_locale=locale)
+            console.print(f"workspace {ws.slug} (id {ws.id}) created")
+    except AppError as exc:
+        _fail(exc)
+
+
+@user_app.command("create")
+def user_create(
+    workspace: Annotated[str, typer.Option(help="workspace slug")],
+    email: Annotated[str, typer.Option()],
+    name: Annotated[str, typer.Option()],
+    role: Annotated[str, typer.Option(help="admin, manager, agent or a custom role")] = "agent",
+    password: Annotated[
+        str | None, typer.Option(help="omit to be asked (not echoed)", envvar="LIUKE_NEW_PASSWORD")
+    ] = None,
+    database_url: DbUrl = None,
+) -> None:
+    """Create a user in a workspace."""
+    from liuke.workspaces.service import create_user, get_workspace_by_slug
+
+    pw = password or getpass.getpass("password: ")
+    try:
+        with _db(database_url).session() as s:
+            ws = get_workspace_by_slug(s, workspace)
+            if ws is None:
+                err.print(f"[red]error[/red] no workspace {workspace!r}")
+                raise typer.Exit(2)
+            user = create_user(s, ws.id, email, name, pw, role=role)
+            console.print(f"user {user.email} ({role}) created in {ws.slug}")
+    except AppError as exc:
+        _fail(exc)
+
+
+@events_app.command("dispatch")
+def events_dispatch(
+    database_url: DbUrl = None,
+    loop: Annotated[bool, typer.Option(help="keep running")] = False,
+    interval: float = 1.0,
+) -> None:
+    """Deliver pending domain events to their subscribers (at least once)."""
+    import time
+
+    from liuke.core.events import dispatch_pending
+
+    db = _db(database_url)
+    while True:
+        report = dispatch_pending(db)
+        if report.events:
+            console.print(
+                f"events {report.events}: delivered {report.delivered}, "
+                f"failed {report.failed}, dead {report.dead}"
+            )
+            continue
+        if not loop:
+            break
+        time.sleep(interval)
+
+
+@events_app.command("retry-dead")
+def events_retry_dead(database_url: DbUrl = None) -> None:
+    """Requeue events parked after repeated subscriber failures."""
+    from liuke.core.events import retry_dead
+
+    console.print(f"requeued {retry_dead(_db(database_url))} events")
+
+
+@app.command()
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    workers: int = 1,
+    database_url: DbUrl = None,
+) -> None:
+    """Serve the web app and API."""
+    import os
+
+    import uvicorn
+
+    if database_url:
+        os.environ["LIUKE_DATABASE_URL"] = database_url
+        get_settings.cache_clear()
+    logging.basicConfig(level=logging.INFO)
+    uvicorn.run("liuke.app:create_app", factory=True, host=host, port=port, workers=workers)
+
+
+@app.command()
+def simulate(
+    days: int = 90,
+    seed: int = 42,
+    slug: str = "demo",
+    agents: int = 40,
+    customers: int = 20_000,
+    conversations: int = 150_000,
+    replace: Annotated[bool, typer.Option(help="replace an existing workspace")] = False,
+    ground_truth: Annotated[Path, typer.Option()] = Path("var/ground_truth.json"),
+    database_url: DbUrl = None,
+) -> None:
+    """Build a simulated shop with planted service signals and a ground-truth file."""
+    from liuke.simulate import simulate_world
+
+    db = _db(database_url)
+    with _progress() as progress:
+        tasks: dict[str, int] = {}
+
+        def report(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = progress.add_task(stage, total=total)
+            progress.update(tasks[stage], completed=done, total=total)
+
+        result = simulate_world(
+            db,
+            days=days,
+            seed=seed,
+            slug=slug,
+            agents=agents,
+            customers=customers,
+            conversations=conversations,
+            ground_truth_path=ground_truth,
+            progress=report,
+            replace=replace,
+        )
+    _print_simulation(result, ground_truth)
+
+
+def _print_simulation(result: object, ground_truth: Path) -> None:
+    table = Table(title=f"simulated workspace {getattr(result, 'slug', '')}")
+    table.add_column("table")
+    table.add_column("rows", justify="right")
+    for name, n in getattr(result, "counts", {}).items():
+        table.add_row(name, f"{n:,}")
+    console.print(table)
+    console.print(f"ground truth: {ground_truth}  ({getattr(result, 'elapsed_s', 0):.1f} s)")
+    logins = Table(title="demo logins")
+    for col in ("workspace", "email", "password", "role"):
+        logins.add_column(col)
+    for email, password, role in list(getattr(result, "logins", []))[:4]:
+        logins.add_row(getattr(result, "slug", ""), email, password, role)
+    console.print(logins)
+
+
+@app.command("import")
+def import_cmd(
+    fmt: Annotated[str, typer.Argument(help="twcs | jddc")],
+    path: Annotated[Path, typer.Argument(exists=False)],
+    workspace: Annotated[str, typer.Option(help="workspace slug")],
+    database_url: DbUrl = None,
+    report_json: Annotated[Path | None, typer.Option(help="write the import report here")] = None,
+) -> None:
+    """Import a conversation export idempotently (a second run adds nothing)."""
+    from liuke.imports import IMPORTERS, run_import
+    from liuke.workspaces.service import get_workspace_by_slug
+
+    if fmt not in IMPORTERS:
+        err.print(f"[red]error[/red] unknown format {fmt!r}; known: {', '.join(sorted(IMPORTERS))}")
+        raise typer.Exit(2)
+    db = _db(database_url)
+    with db.session() as s:
+        ws = get_workspace_by_slug(s, workspace)
+        if ws is None:
+            err.print(f"[red]error[/red] no workspace {workspace!r}")
+            raise typer.Exit(2)
+        ws_id = ws.id
+    try:
+        with _progress() as progress:
+            task = progress.add_task(f"import {fmt}", total=None)
+
+            def report(done: int, total: int | None) -> None:
+                progress.update(task, completed=done, total=total)
+
+            result = run_import(db, ws_id, fmt, path, progress=report)
+    except AppError as exc:
+        _fail(exc)
+        return
+    console.print(result.summary())
+    if report_json is not None:
+        report_json.write_text(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
+
+
+@app.command()
+def demo(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    days: int = 90,
+    seed: int = 42,
+    database_url: DbUrl = None,
+    serve_after: Annotated[bool, typer.Option("--serve/--no-serve")] = True,
+) -> None:
+    """Migrate, simulate a demo shop (once) and serve it."""
+    from liuke.core.migrate import upgrade
+    from liuke.workspaces.service import get_workspace_by_slug
+
+    url = database_url or get_settings().database_url
+    upgrade(url)
+    db = Database(url)
+    with db.session() as s:
+        exists = get_workspace_by_slug(s, "demo") is not None
+    if exists:
+        console.print("demo workspace exists; reusing it (delete var/liuke.db to rebuild)")
+        from liuke.simulate import DEMO_LOGINS
+
+        _print_logins(DEMO_LOGINS)
+    else:
+        simulate(days=days, seed=seed, database_url=url)
+    db.dispose()
+    if serve_after:
+        console.print(f"open http://{host}:{port}/  (API docs: http://{host}:{port}/docs)")
+        serve(host=host, port=port, database_url=url)
+
+
+def _print_logins(logins: list[tuple[str, str, str]]) -> None:
+    table = Table(title="demo logins (workspace: demo)")
+    for col in ("email", "password", "role"):
+        table.add_column(col)
+    for row in logins:
+        table.add_row(*row)
+    console.print(table)
+
+
+if __name__ == "__main__":
+    app()
