@@ -156,3 +156,15 @@ def require_data(*parts: str) -> Path:
     if not path.exists():
         pytest.skip(f"shared data {path} not found; these tests did NOT run")
     return path
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """The Redis server for tests (database 15), flushed of liuke test keys by each user."""
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+    except Exception as exc:
+        unavailable("Redis at " + REDIS_URL, exc)
+    return REDIS_URL

@@ -31,7 +31,7 @@ class WorkspaceScoped(IdMixin):
 M = TypeVar("M", bound=WorkspaceScoped)
 
 
-def scoped(model: type[M], workspace_id: int) -> Select[tuple[M]]:
+def scoped(model: type[M], workspace_id: int) -> Select[M]:
     return select(model).where(model.workspace_id == workspace_id)
 
 
