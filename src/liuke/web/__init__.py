@@ -1,0 +1,1 @@
+"""The server-rendered web shell: login, layout, navigation and the workspace home."""
