@@ -169,13 +169,23 @@ def simulate(
     agents: int = 40,
     customers: int = 20_000,
     conversations: int = 150_000,
+    end: Annotated[
+        str | None, typer.Option(help="last simulated day, YYYY-MM-DD (default: yesterday)")
+    ] = None,
     replace: Annotated[bool, typer.Option(help="replace an existing workspace")] = False,
     ground_truth: Annotated[Path, typer.Option()] = Path("var/ground_truth.json"),
     database_url: DbUrl = None,
 ) -> None:
     """Build a simulated shop with planted service signals and a ground-truth file."""
+    from datetime import date
+
     from liuke.simulate import simulate_world
 
+    try:
+        end_day = date.fromisoformat(end) if end else None
+    except ValueError:
+        err.print(f"[red]error[/red] --end must be YYYY-MM-DD, got {end!r}")
+        raise typer.Exit(2) from None
     db = _db(database_url)
     with _progress() as progress:
         tasks: dict[str, TaskID] = {}
@@ -196,6 +206,7 @@ def simulate(
             ground_truth_path=ground_truth,
             progress=report,
             replace=replace,
+            end=end_day,
         )
     _print_simulation(result, ground_truth)
 
@@ -211,9 +222,12 @@ def _print_simulation(result: object, ground_truth: Path) -> None:
     logins = Table(title="demo logins")
     for col in ("workspace", "email", "password", "role"):
         logins.add_column(col)
-    for email, password, role in list(getattr(result, "logins", []))[:4]:
+    rows = list(getattr(result, "logins", []))
+    for email, password, role in rows[:4]:
         logins.add_row(getattr(result, "slug", ""), email, password, role)
     console.print(logins)
+    if len(rows) > 4:
+        console.print(f"... and {len(rows) - 4} more agents (agentNN@..., same password)")
 
 
 @app.command("import")
@@ -276,9 +290,20 @@ def demo(
         console.print("demo workspace exists; reusing it (delete var/liuke.db to rebuild)")
         from liuke.simulate import DEMO_LOGINS
 
-        _print_logins(DEMO_LOGINS)
+        _print_logins(DEMO_LOGINS[:4])
     else:
-        simulate(days=days, seed=seed, database_url=url)
+        simulate(
+            days=days,
+            seed=seed,
+            slug="demo",
+            agents=40,
+            customers=20_000,
+            conversations=150_000,
+            end=None,
+            replace=False,
+            ground_truth=Path("var/ground_truth.json"),
+            database_url=url,
+        )
     db.dispose()
     if serve_after:
         console.print(f"open http://{host}:{port}/  (API docs: http://{host}:{port}/docs)")
