@@ -4,11 +4,19 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, Field
+from pydantic import AfterValidator, AwareDatetime, Field
 
 from liuke.core.api import Schema
+
+
+def _cents(value: Decimal) -> Decimal:
+    """Money always has two decimals, so a reply reads the same as a later GET ("9.50")."""
+    return value.quantize(Decimal("0.01"))
+
+
+Money = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2), AfterValidator(_cents)]
 
 
 class ProductLineOut(Schema):
@@ -41,13 +49,13 @@ class ProductIn(Schema):
     product_line_id: int
     sku: str = Field(min_length=1, max_length=64)
     name: str = Field(min_length=1, max_length=200)
-    price: Decimal = Field(ge=0, max_digits=14, decimal_places=2)
+    price: Money
 
 
 class ProductPatch(Schema):
     product_line_id: int | None = None
     name: str | None = Field(default=None, min_length=1, max_length=200)
-    price: Decimal | None = Field(default=None, ge=0, max_digits=14, decimal_places=2)
+    price: Money | None = None
 
 
 class OrderOut(Schema):
@@ -67,7 +75,7 @@ class OrderIn(Schema):
     customer_id: int
     product_id: int
     quantity: int = Field(default=1, ge=1, le=1_000_000)
-    amount: Decimal = Field(ge=0, max_digits=14, decimal_places=2)
+    amount: Money
     ordered_at: AwareDatetime | None = None
     source_conversation_id: int | None = None
 
@@ -89,4 +97,4 @@ class DailySalesIn(Schema):
     day: date
     orders: int = Field(ge=0)
     units: int = Field(ge=0)
-    revenue: Decimal = Field(ge=0, max_digits=14, decimal_places=2)
+    revenue: Money

@@ -11,6 +11,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from liuke.commerce.models import DailySales, Order, Product, ProductLine
@@ -99,6 +100,41 @@ def local_day(s: Session, workspace_id: int, at: datetime) -> date:
     return at.astimezone(ZoneInfo(tz)).date()
 
 
+def _daily_row(s: Session, workspace_id: int, line_id: int, day: date) -> DailySales:
+    """The (product line, day) row, created if missing; locked until commit on PostgreSQL.
+
+    Concurrent orders for the same day must neither lose an increment (read-modify-write without
+    a lock) nor fail on the unique key when both find no row and both insert one.
+    """
+    stmt = (
+        scoped(DailySales, workspace_id)
+        .where(DailySales.product_line_id == line_id, DailySales.day == day)
+        .execution_options(populate_existing=True)
+    )
+    if s.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    row = s.scalar(stmt)
+    if row is not None:
+        return row
+    row = DailySales(
+        workspace_id=workspace_id,
+        product_line_id=line_id,
+        day=day,
+        orders=0,
+        units=0,
+        revenue=Decimal("0"),
+    )
+    try:
+        with s.begin_nested():
+            s.add(row)
+            s.flush()
+    except IntegrityError:
+        row = s.scalar(stmt)  # another transaction created it first: use theirs
+        if row is None:
+            raise
+    return row
+
+
 def _bump_daily_sales(
     s: Session,
     workspace_id: int,
@@ -108,21 +144,7 @@ def _bump_daily_sales(
     units: int,
     revenue: Decimal,
 ) -> None:
-    row = s.scalar(
-        scoped(DailySales, workspace_id).where(
-            DailySales.product_line_id == line_id, DailySales.day == day
-        )
-    )
-    if row is None:
-        row = DailySales(
-            workspace_id=workspace_id,
-            product_line_id=line_id,
-            day=day,
-            orders=0,
-            units=0,
-            revenue=Decimal("0"),
-        )
-        s.add(row)
+    row = _daily_row(s, workspace_id, line_id, day)
     row.orders += orders
     row.units += units
     row.revenue = Decimal(row.revenue) + revenue
@@ -145,13 +167,16 @@ def record_order(
         raise BadRequest(detail="quantity must be at least 1")
     if amount < 0:
         raise BadRequest(detail="amount cannot be negative")
-    if external_id is not None:
-        found = s.scalar(scoped(Order, workspace_id).where(Order.external_id == external_id))
-        if found is not None:
-            return found, False
+    # ids are checked before the replay look-up, so a replay naming another workspace's rows
+    # is a 404 like any other request, not a 200
     ensure_scoped_ids(s, Customer, workspace_id, [customer_id], "customer")
     product = get_scoped(s, Product, workspace_id, product_id, "product")
     ensure_scoped_ids(s, Conversation, workspace_id, [source_conversation_id], "conversation")
+    by_external_id = scoped(Order, workspace_id).where(Order.external_id == external_id)
+    if external_id is not None:
+        found = s.scalar(by_external_id)
+        if found is not None:
+            return found, False
     at = ordered_at or utcnow()
     order = Order(
         workspace_id=workspace_id,
@@ -164,8 +189,16 @@ def record_order(
         ordered_at=at,
         source_conversation_id=source_conversation_id,
     )
-    s.add(order)
-    s.flush()
+    try:
+        with s.begin_nested():
+            s.add(order)
+            s.flush()
+    except IntegrityError:
+        # a concurrent request recorded the same external id first: this is a replay of it
+        found = s.scalar(by_external_id) if external_id is not None else None
+        if found is None:
+            raise
+        return found, False
     _bump_daily_sales(
         s,
         workspace_id,
@@ -218,14 +251,7 @@ def set_daily_sales(
     if orders < 0 or units < 0 or revenue < 0:
         raise BadRequest(detail="sales figures cannot be negative")
     get_scoped(s, ProductLine, workspace_id, product_line_id, "product_line")
-    row = s.scalar(
-        scoped(DailySales, workspace_id).where(
-            DailySales.product_line_id == product_line_id, DailySales.day == day
-        )
-    )
-    if row is None:
-        row = DailySales(workspace_id=workspace_id, product_line_id=product_line_id, day=day)
-        s.add(row)
+    row = _daily_row(s, workspace_id, product_line_id, day)
     row.orders, row.units, row.revenue = orders, units, revenue
     s.flush()
     return row

@@ -38,7 +38,7 @@ Paging = Annotated[PageParams, Depends(page_params)]
 def conversation_out(c: Conversation) -> ConversationOut:
     return ConversationOut(
         **{f: getattr(c, f) for f in ConversationOut.model_fields if f != "labels"},
-        labels=[lbl.label for lbl in c.labels],
+        labels=sorted(lbl.label for lbl in c.labels),  # the same order before and after a reload
     )
 
 
@@ -63,12 +63,11 @@ def get_channel(channel_id: int, principal: Reader, s: DbSession) -> Channel:
 def patch_channel(
     channel_id: int, body: ChannelPatch, principal: ChannelAdmin, s: DbSession
 ) -> Channel:
-    ch = get_scoped(s, Channel, principal.workspace_id, channel_id, "channel")
-    for field, value in body.model_dump(exclude_unset=True).items():
+    fields = body.model_dump(exclude_unset=True)
+    for field, value in fields.items():
         if value is None:
             raise BadRequest(detail=f"{field} cannot be null")
-        setattr(ch, field, value)
-    return ch
+    return service.update_channel(s, principal.workspace_id, channel_id, **fields)
 
 
 @router.get("/conversations", response_model=Page[ConversationOut])

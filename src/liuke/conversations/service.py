@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from liuke.commerce.models import ProductLine
@@ -67,6 +68,32 @@ def create_channel(
     return ch
 
 
+def update_channel(
+    s: Session,
+    workspace_id: int,
+    channel_id: int,
+    *,
+    name: str | None = None,
+    platform: str | None = None,
+    config: dict[str, Any] | None = None,
+    is_active: bool | None = None,
+) -> Channel:
+    """Change a channel; ``None`` leaves a field as it is. Names stay unique per workspace."""
+    ch = get_scoped(s, Channel, workspace_id, channel_id, "channel")
+    if name is not None and name != ch.name:
+        if s.scalar(scoped(Channel, workspace_id).where(Channel.name == name)) is not None:
+            raise Conflict(detail=f"channel {name!r} exists")
+        ch.name = name
+    if platform is not None:
+        ch.platform = platform
+    if config is not None:
+        ch.config = dict(config)
+    if is_active is not None:
+        ch.is_active = is_active
+    s.flush()
+    return ch
+
+
 def channel_by_kind(s: Session, workspace_id: int, kind: str) -> Channel:
     ch = s.scalar(
         scoped(Channel, workspace_id).where(Channel.kind == kind).order_by(Channel.id).limit(1)
@@ -109,12 +136,11 @@ def create_conversation(
     ensure_scoped_ids(s, SkillGroup, workspace_id, [skill_group_id], "skill_group")
     ensure_scoped_ids(s, ProductLine, workspace_id, [product_line_id], "product_line")
     ensure_scoped_ids(s, User, workspace_id, [assignee_id], "user")
+    same_external_id = scoped(Conversation, workspace_id).where(
+        Conversation.channel_id == channel_id, Conversation.external_id == external_id
+    )
     if external_id is not None:
-        existing = s.scalar(
-            scoped(Conversation, workspace_id).where(
-                Conversation.channel_id == channel_id, Conversation.external_id == external_id
-            )
-        )
+        existing = s.scalar(same_external_id)
         if existing is not None:
             return existing, False
     conv = Conversation(
@@ -134,8 +160,16 @@ def create_conversation(
         meta=dict(meta or {}),
     )
     _set_labels(s, conv, labels or [])
-    s.add(conv)
-    s.flush()
+    try:
+        with s.begin_nested():
+            s.add(conv)
+            s.flush()
+    except IntegrityError:
+        # a concurrent request opened the same external conversation first: a replay of it
+        existing = s.scalar(same_external_id) if external_id is not None else None
+        if existing is None:
+            raise
+        return existing, False
     emit(
         s,
         workspace_id,
@@ -198,6 +232,7 @@ def _change_status(s: Session, conv: Conversation, status: str, now: datetime) -
     old = conv.status
     if status == "resolved":
         conv.resolved_at = now
+        conv.closed_at = None  # back from closed: resolved, but no longer closed
     elif status == "closed":
         conv.closed_at = now
         conv.resolved_at = conv.resolved_at or now
@@ -205,6 +240,7 @@ def _change_status(s: Session, conv: Conversation, status: str, now: datetime) -
         if conv.first_response_at is not None:
             raise BadRequest(detail="an answered conversation cannot be abandoned")
         conv.closed_at = now
+        conv.resolved_at = None  # abandoned is not resolved
     elif old in _TERMINAL:  # reopened
         conv.resolved_at = None
         conv.closed_at = None
@@ -311,7 +347,12 @@ def post_messages(s: Session, workspace_id: int, items: list[NewMessage]) -> lis
     for m in items:
         _validate(m)
     conv_ids = sorted({m.conversation_id for m in items})
-    stmt = scoped(Conversation, workspace_id).where(Conversation.id.in_(conv_ids))
+    stmt = (
+        scoped(Conversation, workspace_id)
+        .where(Conversation.id.in_(conv_ids))
+        .order_by(Conversation.id)  # lock in one order, so crossing batches cannot deadlock
+        .execution_options(populate_existing=True)  # the locked, current message_count
+    )
     if s.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update()
     convs = {c.id: c for c in s.scalars(stmt)}
@@ -321,6 +362,27 @@ def post_messages(s: Session, workspace_id: int, items: list[NewMessage]) -> lis
     agent_ids = {m.sender_user_id for m in items if m.sender_user_id is not None}
     ensure_scoped_ids(s, User, workspace_id, agent_ids, "user")
 
+    # Idempotency keys are unique per workspace, but the conversation locks only serialise
+    # posts to the same conversations: a concurrent transaction can store one of our keys
+    # between our look-up and our insert. The insert then fails on the unique key; roll back
+    # to the savepoint (the locks are taken outside it and stay held) and look again, now
+    # seeing the committed message, so the item becomes a replay (or an idempotency conflict).
+    for attempt in range(_KEY_RACE_RETRIES + 1):
+        try:
+            with s.begin_nested():
+                return _append_messages(s, workspace_id, items, convs)
+        except IntegrityError:
+            if attempt == _KEY_RACE_RETRIES:
+                raise
+    raise AssertionError("unreachable")
+
+
+_KEY_RACE_RETRIES = 3
+
+
+def _append_messages(
+    s: Session, workspace_id: int, items: list[NewMessage], convs: dict[int, Conversation]
+) -> list[PostedMessage]:
     keys = [m.idempotency_key for m in items if m.idempotency_key]
     existing: dict[str, Message] = {}
     for chunk_start in range(0, len(keys), 500):

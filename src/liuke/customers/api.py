@@ -34,7 +34,7 @@ def customer_out(c: Customer) -> CustomerOut:
         phone=c.phone,
         email=c.email,
         tier=c.tier,
-        tags=[t.tag for t in c.tags],
+        tags=sorted(t.tag for t in c.tags),  # the same order before and after a reload
         external_ids=[
             ExternalIdIO(system=e.system, external_id=e.external_id) for e in c.external_ids
         ],

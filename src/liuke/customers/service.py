@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from liuke.core.db import utcnow
@@ -105,8 +106,39 @@ def resolve_customer(
     tags: list[str] | None = None,
     attributes: dict[str, Any] | None = None,
 ) -> Resolved:
-    """Find-or-create by identity; fills blanks on a match but never overwrites known values."""
+    """Find-or-create by identity; fills blanks on a match but never overwrites known values.
+
+    Two requests for a new person can both find nobody and both insert; the loser fails on a
+    unique identity. Its work is rolled back to a savepoint and resolved again, now matching
+    the winner's committed profile, so the caller gets a match instead of an error.
+    """
     phone, email = normalize_phone(phone), normalize_email(email)
+    for attempt in range(_RESOLVE_RETRIES + 1):
+        try:
+            with s.begin_nested():
+                return _resolve(
+                    s, workspace_id, external, phone, email, name, tier, tags, attributes
+                )
+        except IntegrityError:
+            if attempt == _RESOLVE_RETRIES:
+                raise
+    raise AssertionError("unreachable")
+
+
+_RESOLVE_RETRIES = 2
+
+
+def _resolve(
+    s: Session,
+    workspace_id: int,
+    external: ExternalRef | None,
+    phone: str | None,
+    email: str | None,
+    name: str | None,
+    tier: str | None,
+    tags: list[str] | None,
+    attributes: dict[str, Any] | None,
+) -> Resolved:
     customer, matched_by = find_customer(s, workspace_id, external, phone, email)
     if customer is None:
         customer = Customer(
@@ -131,7 +163,9 @@ def resolve_customer(
             customer.tier = _check_tier(tier)
         customer.updated_at = utcnow()
     if external is not None:
-        _attach_external(s, workspace_id, customer, external)
+        # For a new profile find_customer saw no owner of this id; an owner appearing since is a
+        # concurrent insert, so let the unique key fail and resolve again (no 409 for a race).
+        _attach_external(s, workspace_id, customer, external, check_owner=not created)
     if tags:
         add_tags(s, workspace_id, customer, tags)
     s.flush()
@@ -160,15 +194,21 @@ def _merge_identity(
             setattr(customer, field, value)
 
 
-def _attach_external(s: Session, workspace_id: int, customer: Customer, ref: ExternalRef) -> None:
+def _attach_external(
+    s: Session, workspace_id: int, customer: Customer, ref: ExternalRef, check_owner: bool = True
+) -> None:
     if not ref.system.strip() or not ref.external_id.strip():
         raise BadRequest(detail="external id needs a system and an id")
-    owner = s.scalar(
-        select(CustomerExternalId.customer_id).where(
-            CustomerExternalId.workspace_id == workspace_id,
-            CustomerExternalId.system == ref.system,
-            CustomerExternalId.external_id == ref.external_id,
+    owner = (
+        s.scalar(
+            select(CustomerExternalId.customer_id).where(
+                CustomerExternalId.workspace_id == workspace_id,
+                CustomerExternalId.system == ref.system,
+                CustomerExternalId.external_id == ref.external_id,
+            )
         )
+        if check_owner
+        else None
     )
     if owner is None:
         customer.external_ids.append(
@@ -258,6 +298,9 @@ def merge_customers(s: Session, workspace_id: int, keep_id: int, drop_id: int) -
         keep.name = drop.name
     if keep.tier != "key_account" and drop.tier == "key_account":
         keep.tier = "key_account"
+    # The bulk update moved the external ids; forget the loaded collection, or deleting the
+    # duplicate would cascade to (and delete) the identities that now belong to ``keep``.
+    s.expire(drop, ["external_ids"])
     s.delete(drop)
     s.flush()
     s.expire(keep, ["external_ids"])

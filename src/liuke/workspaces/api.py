@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
 from sqlalchemy import func, select
 
 from liuke.core.api import Page, PageParams, page_params, request_locale
+from liuke.core.errors import Forbidden
 from liuke.core.tenancy import get_scoped, scoped
 from liuke.workspaces import service
 from liuke.workspaces.auth import SESSION_COOKIE, CurrentPrincipal, DbSession, require
 from liuke.workspaces.models import ApiKey, Role, SkillGroup, User, Workspace
+from liuke.workspaces.permissions import ALL_PERMISSIONS
 from liuke.workspaces.schemas import (
     ApiKeyCreated,
     ApiKeyIn,
@@ -34,6 +37,23 @@ from liuke.workspaces.service import Principal
 
 router = APIRouter(prefix="/api/v1", tags=["workspaces"])
 Paging = Annotated[PageParams, Depends(page_params)]
+
+
+def no_escalation(principal: Principal, permissions: Iterable[str]) -> None:
+    """Nobody hands out permissions they do not hold themselves (a role, a user, an API key).
+
+    Without this, a custom role holding only ``roles.manage``, ``users.manage`` or
+    ``api_keys.manage`` could make itself, a new user or a new key an admin.
+    """
+    missing = sorted((set(permissions) & ALL_PERMISSIONS) - principal.permissions)  # unknown: 400
+    if missing:
+        raise Forbidden(permission=missing[0])
+
+
+def grantable_role(s: DbSession, principal: Principal, role_id: int) -> Role:
+    role = get_scoped(s, Role, principal.workspace_id, role_id, "role")
+    no_escalation(principal, role.permissions)
+    return role
 
 
 def user_out(u: User) -> UserOut:
@@ -137,6 +157,7 @@ def create_role(
     principal: Annotated[Principal, Depends(require("roles.manage"))],
     s: DbSession,
 ) -> Role:
+    no_escalation(principal, body.permissions)
     return service.create_role(s, principal.workspace_id, body.name, body.permissions)
 
 
@@ -147,6 +168,8 @@ def patch_role(
     principal: Annotated[Principal, Depends(require("roles.manage"))],
     s: DbSession,
 ) -> Role:
+    # the role's holders get the new permissions, so the caller must hold them too
+    no_escalation(principal, body.permissions or [])
     return service.update_role(s, principal.workspace_id, role_id, body.name, body.permissions)
 
 
@@ -184,6 +207,7 @@ def create_user(
     principal: Annotated[Principal, Depends(require("users.manage"))],
     s: DbSession,
 ) -> UserOut:
+    grantable_role(s, principal, body.role_id)
     user = service.create_user(
         s,
         principal.workspace_id,
@@ -212,6 +236,10 @@ def patch_user(
     principal: Annotated[Principal, Depends(require("users.manage"))],
     s: DbSession,
 ) -> UserOut:
+    target = get_scoped(s, User, principal.workspace_id, user_id, "user")
+    no_escalation(principal, target.role.permissions)  # no taking over a stronger account
+    if body.role_id is not None:
+        grantable_role(s, principal, body.role_id)
     user = service.update_user(
         s, principal.workspace_id, user_id, **body.model_dump(exclude_unset=True)
     )
@@ -268,6 +296,7 @@ def create_api_key(
     principal: Annotated[Principal, Depends(require("api_keys.manage"))],
     s: DbSession,
 ) -> ApiKeyCreated:
+    grantable_role(s, principal, body.role_id)
     key, row = service.create_api_key(
         s, principal.workspace_id, body.name, body.role_id, principal.user_id
     )

@@ -52,10 +52,10 @@ def _same_origin(request: Request) -> bool:
 def optional_principal(request: Request, s: DbSession) -> Principal | None:
     auth = request.headers.get("authorization")
     if auth:
-        scheme, _, token = auth.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
+        scheme, _, key = auth.partition(" ")
+        if scheme.lower() != "bearer" or not key.strip():
             raise Unauthenticated()
-        return principal_from_api_key(s, token.strip())
+        return principal_from_api_key(s, key.strip())
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         return None

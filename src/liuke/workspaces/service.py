@@ -176,7 +176,7 @@ def update_user(
     if name is not None:
         user.name = name
     if role_id is not None:
-        user.role_id = get_scoped(s, Role, workspace_id, role_id, "role").id
+        user.role = get_scoped(s, Role, workspace_id, role_id, "role")  # id and name agree
     if is_active is not None:
         user.is_active = is_active
         if not is_active:

@@ -1,0 +1,692 @@
+"""Tenant isolation for every endpoint.
+
+Workspace A's admin calls every route that takes an id with workspace B's ids and must get the
+same 404 as for an id that does not exist, with B's rows untouched; every id in a request body
+and every id filter behaves the same way; every list shows A's rows only. The route lists come
+from the OpenAPI schema, and a route or id field without a case here fails the suite, so a new
+endpoint cannot be forgotten.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Table, select
+
+from liuke.app import create_app
+from liuke.commerce.models import Order, Product, ProductLine
+from liuke.conversations.models import Channel, Conversation, Message
+from liuke.core.config import Settings
+from liuke.core.db import Base, Database
+from liuke.core.events import OutboxEvent
+from liuke.customers.models import Customer
+from liuke.models import Base as _all_models  # noqa: F401  (every table registered)
+from liuke.workspaces.models import ApiKey, Role, SkillGroup, User, user_skill_groups
+
+V1 = "/api/v1"
+PASSWORD = "users-own-pw-1"  # the password of every user these tests create
+Ids = dict[str, int]
+_seq = itertools.count(1)
+
+
+def uniq(prefix: str) -> str:
+    return f"{prefix}{next(_seq)}"
+
+
+def ok(r: Any, *codes: int) -> Any:
+    assert r.status_code in (codes or (200, 201)), r.text
+    return r.json()
+
+
+def populate(c: TestClient, tag: str) -> Ids:
+    """One row of every kind, linked the way real data is."""
+    ids: Ids = {}
+    ids["skill_group"] = ok(c.post(f"{V1}/skill-groups", json={"name": f"{tag} 组"}))["id"]
+    ids["skill_group2"] = ok(c.post(f"{V1}/skill-groups", json={"name": f"{tag} 组2"}))["id"]
+    roles = {r["name"]: r["id"] for r in ok(c.get(f"{V1}/roles"))}
+    ids["agent_role"] = roles["agent"]
+    ids["role"] = ok(
+        c.post(f"{V1}/roles", json={"name": f"{tag} 角色", "permissions": ["customers.read"]})
+    )["id"]
+    ids["user"] = ok(
+        c.post(
+            f"{V1}/users",
+            json={
+                "email": f"agent@{tag}.cn",
+                "name": "客服",
+                "password": PASSWORD,
+                "role_id": roles["agent"],
+                "skill_group_ids": [ids["skill_group"]],
+            },
+        )
+    )["id"]
+    ids["user2"] = ok(
+        c.post(
+            f"{V1}/users",
+            json={
+                "email": f"agent2@{tag}.cn",
+                "name": "客服2",
+                "password": PASSWORD,
+                "role_id": roles["agent"],
+            },
+        )
+    )["id"]
+    ids["api_key"] = ok(
+        c.post(f"{V1}/api-keys", json={"name": f"{tag} key", "role_id": roles["agent"]})
+    )["id"]
+    ids["customer"] = ok(
+        c.post(
+            f"{V1}/customers",
+            json={
+                "name": f"{tag} 客户",
+                "phone": "13800138000",
+                "email": f"c@{tag}.cn",
+                "tags": ["vip"],
+                "external_id": {"system": "shop", "external_id": "u-1"},
+            },
+        )
+    )["id"]
+    ids["customer2"] = ok(c.post(f"{V1}/customers", json={"name": "二号", "phone": "13900139000"}))[
+        "id"
+    ]
+    ids["product_line"] = ok(c.post(f"{V1}/product-lines", json={"code": "PL", "name": "线"}))["id"]
+    ids["product"] = ok(
+        c.post(
+            f"{V1}/products",
+            json={
+                "product_line_id": ids["product_line"],
+                "sku": "SKU",
+                "name": "品",
+                "price": "9.90",
+            },
+        )
+    )["id"]
+    ids["channel"] = ok(c.post(f"{V1}/channels", json={"kind": "api", "name": f"{tag} 渠道"}))["id"]
+    ids["conversation"] = ok(
+        c.post(
+            f"{V1}/conversations",
+            json={
+                "channel_id": ids["channel"],
+                "customer_id": ids["customer"],
+                "external_id": "chat-1",
+                "skill_group_id": ids["skill_group"],
+                "product_line_id": ids["product_line"],
+                "assignee_id": ids["user"],
+                "labels": ["退货"],
+            },
+        )
+    )["id"]
+    ids["message"] = ok(
+        c.post(
+            f"{V1}/conversations/{ids['conversation']}/messages",
+            json={"sender_type": "customer", "body": "在吗", "idempotency_key": "m-1"},
+        )
+    )["message_id"]
+    ok(
+        c.post(
+            f"{V1}/conversations/{ids['conversation']}/messages",
+            json={"sender_type": "agent", "body": "在的", "sender_user_id": ids["user"]},
+        )
+    )
+    ids["order"] = ok(
+        c.post(
+            f"{V1}/orders",
+            json={
+                "external_id": "o-1",
+                "customer_id": ids["customer"],
+                "product_id": ids["product"],
+                "amount": "9.90",
+                "source_conversation_id": ids["conversation"],
+                "ordered_at": "2026-03-01T17:00:00Z",
+            },
+        )
+    )["id"]
+    return ids
+
+
+@dataclass
+class World:
+    a: TestClient
+    b: TestClient
+    db: Database
+    a_ws: int
+    b_ws: int
+    A: Ids
+    B: Ids
+
+    def fresh_conversation(self, **body: Any) -> int:
+        """A new, unowned conversation in A (cases that change a conversation need their own)."""
+        ch = self.A["channel"]
+        return int(ok(self.a.post(f"{V1}/conversations", json={"channel_id": ch, **body}))["id"])
+
+    def fresh_customer(self) -> int:
+        return int(ok(self.a.post(f"{V1}/customers", json={"name": uniq("dup")}))["id"])
+
+
+@pytest.fixture
+def world(db: Database, make_workspace, client_for) -> World:  # type: ignore[no-untyped-def]
+    wa, wb = make_workspace("A 店"), make_workspace("B 店")
+    a, b = client_for(wa), client_for(wb)
+    return World(a, b, db, wa.id, wb.id, populate(a, "a"), populate(b, "b"))
+
+
+def snapshot(db: Database, workspace_id: int) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row that belongs to the workspace, table by table."""
+    out: dict[str, list[tuple[Any, ...]]] = {}
+    with db.session() as s:
+        for table in Base.metadata.sorted_tables:
+            if "workspace_id" in table.c:
+                stmt = select(table).where(table.c.workspace_id == workspace_id)
+            elif table is user_skill_groups:
+                users = select(User.id).where(User.workspace_id == workspace_id)
+                stmt = select(table).where(table.c.user_id.in_(users))
+            else:
+                continue
+            pk = list(table.primary_key.columns)
+            out[table.name] = [tuple(r) for r in s.execute(stmt.order_by(*pk))]
+    return out
+
+
+def _tables_without_scope() -> list[str]:
+    skip = {"event_deliveries", "workspaces"}  # per-event bookkeeping; the tenants themselves
+    return [
+        table.name
+        for table in Base.metadata.sorted_tables
+        if isinstance(table, Table)
+        and "workspace_id" not in table.c
+        and table is not user_skill_groups
+        and table.name not in skip
+    ]
+
+
+def test_every_table_is_snapshotted() -> None:
+    """A new table without ``workspace_id`` would escape the 'B unchanged' check below."""
+    assert _tables_without_scope() == []
+
+
+# --- routes with an id in the path ------------------------------------------------------------
+
+# (method, path) -> build(world, target ids) -> (url, body). ``target`` is B's ids for the attack
+# and A's own ids for the control run, which proves each body is valid: only the id differs.
+Build = Callable[[World, Ids], tuple[str, dict[str, Any] | None]]
+
+
+def _merge(w: World, t: Ids) -> tuple[str, dict[str, Any] | None]:
+    return f"/customers/{t['customer']}/merge", {"duplicate_id": w.fresh_customer()}
+
+
+def _transfer(w: World, t: Ids) -> tuple[str, dict[str, Any] | None]:
+    return f"/conversations/{t['conversation']}/transfer", {
+        "reason": "isolation",
+        "to_user_id": w.A["user2"],
+    }
+
+
+PATH_CASES: dict[tuple[str, str], Build] = {
+    ("GET", "/roles/{role_id}"): lambda w, t: (f"/roles/{t['role']}", None),
+    ("PATCH", "/roles/{role_id}"): lambda w, t: (
+        f"/roles/{t['role']}",
+        {"name": uniq("hacked"), "permissions": ["customers.read", "customers.write"]},
+    ),
+    ("GET", "/users/{user_id}"): lambda w, t: (f"/users/{t['user']}", None),
+    ("PATCH", "/users/{user_id}"): lambda w, t: (
+        f"/users/{t['user']}",
+        {"name": "hacked", "is_active": False, "password": "hacked-password"},
+    ),
+    ("GET", "/skill-groups/{group_id}"): lambda w, t: (f"/skill-groups/{t['skill_group']}", None),
+    ("PATCH", "/skill-groups/{group_id}"): lambda w, t: (
+        f"/skill-groups/{t['skill_group']}",
+        {"name": uniq("hacked"), "description": "hacked"},
+    ),
+    ("DELETE", "/api-keys/{key_id}"): lambda w, t: (f"/api-keys/{t['api_key']}", None),
+    ("GET", "/customers/{customer_id}"): lambda w, t: (f"/customers/{t['customer']}", None),
+    ("PATCH", "/customers/{customer_id}"): lambda w, t: (
+        f"/customers/{t['customer']}",
+        {"name": "hacked", "tags": ["hacked"], "tier": "key_account"},
+    ),
+    ("POST", "/customers/{customer_id}/merge"): _merge,
+    ("GET", "/product-lines/{line_id}"): lambda w, t: (f"/product-lines/{t['product_line']}", None),
+    ("PATCH", "/product-lines/{line_id}"): lambda w, t: (
+        f"/product-lines/{t['product_line']}",
+        {"name": "hacked"},
+    ),
+    ("GET", "/products/{product_id}"): lambda w, t: (f"/products/{t['product']}", None),
+    ("PATCH", "/products/{product_id}"): lambda w, t: (
+        f"/products/{t['product']}",
+        {"name": "hacked", "price": "0.01"},
+    ),
+    ("GET", "/orders/{order_id}"): lambda w, t: (f"/orders/{t['order']}", None),
+    ("PATCH", "/orders/{order_id}"): lambda w, t: (f"/orders/{t['order']}", {"status": "refunded"}),
+    ("GET", "/channels/{channel_id}"): lambda w, t: (f"/channels/{t['channel']}", None),
+    ("PATCH", "/channels/{channel_id}"): lambda w, t: (
+        f"/channels/{t['channel']}",
+        {"name": uniq("hacked"), "is_active": False},
+    ),
+    ("GET", "/conversations/{conversation_id}"): lambda w, t: (
+        f"/conversations/{t['conversation']}",
+        None,
+    ),
+    ("PATCH", "/conversations/{conversation_id}"): lambda w, t: (
+        f"/conversations/{t['conversation']}",
+        {"subject": "hacked", "status": "resolved", "labels": ["hacked"]},
+    ),
+    ("POST", "/conversations/{conversation_id}/transfer"): _transfer,
+    ("GET", "/conversations/{conversation_id}/messages"): lambda w, t: (
+        f"/conversations/{t['conversation']}/messages",
+        None,
+    ),
+    ("POST", "/conversations/{conversation_id}/messages"): lambda w, t: (
+        f"/conversations/{t['conversation']}/messages",
+        {"sender_type": "customer", "body": "hacked", "idempotency_key": uniq("k")},
+    ),
+}
+
+
+def openapi(db: Database) -> dict[str, Any]:
+    settings = Settings(database_url=db.url, dispatch_in_process=False)
+    return create_app(settings, db).openapi()
+
+
+def operations(db: Database) -> list[tuple[str, str, dict[str, Any]]]:
+    out = []
+    for path, ops in openapi(db)["paths"].items():
+        assert path.startswith(V1), path
+        for method, op in ops.items():
+            out.append((method.upper(), path.removeprefix(V1), op))
+    return out
+
+
+def test_every_route_with_an_id_has_an_isolation_case(db: Database) -> None:
+    with_ids = {(m, p) for m, p, _ in operations(db) if "{" in p}
+    assert sorted(with_ids - set(PATH_CASES)) == [], "add these routes to PATH_CASES"
+    assert sorted(set(PATH_CASES) - with_ids) == [], "these routes no longer exist"
+
+
+def test_another_workspaces_ids_in_paths_are_404(world: World) -> None:
+    w = world
+    for (method, template), build in PATH_CASES.items():
+        url, body = build(w, w.B)
+        before_b, before_a = snapshot(w.db, w.b_ws), snapshot(w.db, w.a_ws)
+        r = w.a.request(method, V1 + url, json=body)
+        assert r.status_code == 404, (method, template, r.status_code, r.text)
+        assert r.json()["error"]["code"] == "not_found"
+        # the same answer as for an id that exists nowhere
+        nowhere = re.sub(r"/\d+", "/987654321", url, count=1)
+        r2 = w.a.request(method, V1 + nowhere, json=body)
+        assert (r2.status_code, r2.json()) == (404, r.json()), (method, template)
+        assert snapshot(w.db, w.b_ws) == before_b, (method, template)
+        assert snapshot(w.db, w.a_ws) == before_a, (method, template)
+    # control: the same requests against A's own rows succeed
+    for (method, template), build in PATH_CASES.items():
+        url, body = build(w, w.A)
+        r = w.a.request(method, V1 + url, json=body)
+        assert 200 <= r.status_code < 300, (method, template, r.text)
+
+
+# --- ids inside request bodies ----------------------------------------------------------------
+
+Ref = Callable[[World, Ids], tuple[str, str, dict[str, Any]]]
+
+
+def _order(field: str, key: str) -> Ref:
+    def build(w: World, t: Ids) -> tuple[str, str, dict[str, Any]]:
+        body = {"customer_id": w.A["customer"], "product_id": w.A["product"], "amount": "1.00"}
+        return "POST", "/orders", {**body, field: t[key]}
+
+    return build
+
+
+def _new_conversation(field: str, key: str) -> Ref:
+    def build(w: World, t: Ids) -> tuple[str, str, dict[str, Any]]:
+        return "POST", "/conversations", {"channel_id": w.A["channel"], field: t[key]}
+
+    return build
+
+
+def _patch_conversation(field: str, key: str) -> Ref:
+    def build(w: World, t: Ids) -> tuple[str, str, dict[str, Any]]:
+        return "PATCH", f"/conversations/{w.fresh_conversation()}", {field: t[key]}
+
+    return build
+
+
+def _transfer_to(field: str, key: str) -> Ref:
+    def build(w: World, t: Ids) -> tuple[str, str, dict[str, Any]]:
+        conv = w.fresh_conversation(assignee_id=w.A["user2"])
+        return "POST", f"/conversations/{conv}/transfer", {"reason": "x", field: t[key]}
+
+    return build
+
+
+def _new_user(w: World, t: Ids) -> tuple[str, str, dict[str, Any]]:
+    body = {"email": f"{uniq('u')}@a.cn", "name": "n", "password": PASSWORD}
+    return "POST", "/users", {**body, "role_id": t["agent_role"]}
+
+
+def _new_user_groups(w: World, t: Ids) -> tuple[str, str, dict[str, Any]]:
+    body = {"email": f"{uniq('u')}@a.cn", "name": "n", "password": PASSWORD}
+    return (
+        "POST",
+        "/users",
+        {
+            **body,
+            "role_id": w.A["agent_role"],
+            "skill_group_ids": [w.A["skill_group2"], t["skill_group"]],
+        },
+    )
+
+
+# (method, path, field) -> build(world, ids the field points at) -> (method, url, body)
+BODY_CASES: dict[tuple[str, str, str], Ref] = {
+    ("POST", "/users", "role_id"): _new_user,
+    ("POST", "/users", "skill_group_ids"): _new_user_groups,
+    ("PATCH", "/users/{user_id}", "role_id"): lambda w, t: (
+        "PATCH",
+        f"/users/{w.A['user2']}",
+        {"role_id": t["role"]},
+    ),
+    ("PATCH", "/users/{user_id}", "skill_group_ids"): lambda w, t: (
+        "PATCH",
+        f"/users/{w.A['user2']}",
+        {"skill_group_ids": [t["skill_group"]]},
+    ),
+    ("POST", "/api-keys", "role_id"): lambda w, t: (
+        "POST",
+        "/api-keys",
+        {"name": "k", "role_id": t["role"]},
+    ),
+    ("POST", "/customers/{customer_id}/merge", "duplicate_id"): lambda w, t: (
+        "POST",
+        f"/customers/{w.fresh_customer()}/merge",
+        {"duplicate_id": t["customer2"]},
+    ),
+    ("POST", "/products", "product_line_id"): lambda w, t: (
+        "POST",
+        "/products",
+        {"product_line_id": t["product_line"], "sku": uniq("S"), "name": "n", "price": "1"},
+    ),
+    ("PATCH", "/products/{product_id}", "product_line_id"): lambda w, t: (
+        "PATCH",
+        f"/products/{w.A['product']}",
+        {"product_line_id": t["product_line"]},
+    ),
+    ("POST", "/orders", "customer_id"): _order("customer_id", "customer"),
+    ("POST", "/orders", "product_id"): _order("product_id", "product"),
+    ("POST", "/orders", "source_conversation_id"): _order("source_conversation_id", "conversation"),
+    ("PUT", "/daily-sales", "product_line_id"): lambda w, t: (
+        "PUT",
+        "/daily-sales",
+        {
+            "product_line_id": t["product_line"],
+            "day": "2026-01-01",
+            "orders": 1,
+            "units": 1,
+            "revenue": "1",
+        },
+    ),
+    ("POST", "/conversations", "channel_id"): _new_conversation("channel_id", "channel"),
+    ("POST", "/conversations", "customer_id"): _new_conversation("customer_id", "customer"),
+    ("POST", "/conversations", "skill_group_id"): _new_conversation(
+        "skill_group_id", "skill_group"
+    ),
+    ("POST", "/conversations", "product_line_id"): _new_conversation(
+        "product_line_id", "product_line"
+    ),
+    ("POST", "/conversations", "assignee_id"): _new_conversation("assignee_id", "user"),
+    ("PATCH", "/conversations/{conversation_id}", "assignee_id"): _patch_conversation(
+        "assignee_id", "user"
+    ),
+    ("PATCH", "/conversations/{conversation_id}", "skill_group_id"): _patch_conversation(
+        "skill_group_id", "skill_group"
+    ),
+    ("PATCH", "/conversations/{conversation_id}", "product_line_id"): _patch_conversation(
+        "product_line_id", "product_line"
+    ),
+    ("POST", "/conversations/{conversation_id}/transfer", "to_user_id"): _transfer_to(
+        "to_user_id", "user"
+    ),
+    ("POST", "/conversations/{conversation_id}/transfer", "to_skill_group_id"): _transfer_to(
+        "to_skill_group_id", "skill_group"
+    ),
+    ("POST", "/conversations/{conversation_id}/messages", "sender_user_id"): lambda w, t: (
+        "POST",
+        f"/conversations/{w.A['conversation']}/messages",
+        {"sender_type": "agent", "body": "x", "sender_user_id": t["user"]},
+    ),
+    ("POST", "/messages:batch", "conversation_id"): lambda w, t: (
+        "POST",
+        "/messages:batch",
+        {
+            "messages": [
+                {"conversation_id": w.A["conversation"], "sender_type": "customer", "body": "mine"},
+                {"conversation_id": t["conversation"], "sender_type": "customer", "body": "theirs"},
+            ]
+        },
+    ),
+    ("POST", "/messages:batch", "sender_user_id"): lambda w, t: (
+        "POST",
+        "/messages:batch",
+        {
+            "messages": [
+                {"conversation_id": w.A["conversation"], "sender_type": "customer", "body": "mine"},
+                {
+                    "conversation_id": w.A["conversation"],
+                    "sender_type": "agent",
+                    "body": "x",
+                    "sender_user_id": t["user"],
+                },
+            ]
+        },
+    ),
+}
+
+NOT_REFERENCES = {"external_id", "external_ids", "idempotency_key"}  # identities, not row ids
+
+
+def _id_fields(
+    spec: dict[str, Any], schema: dict[str, Any], seen: frozenset[str] = frozenset()
+) -> set[str]:
+    """Names of the id-valued fields of a request schema, nested objects and arrays included."""
+    if "$ref" in schema:
+        name = schema["$ref"].rsplit("/", 1)[-1]
+        if name in seen:
+            return set()
+        return _id_fields(spec, spec["components"]["schemas"][name], seen | {name})
+    found: set[str] = set()
+    for sub in schema.get("anyOf", []) + schema.get("allOf", []):
+        found |= _id_fields(spec, sub, seen)
+    if "items" in schema:
+        found |= _id_fields(spec, schema["items"], seen)
+    for prop, sub in schema.get("properties", {}).items():
+        if re.fullmatch(r".+_ids?", prop) and prop not in NOT_REFERENCES:
+            found.add(prop)
+        found |= _id_fields(spec, sub, seen)
+    return found
+
+
+def test_every_id_in_a_body_has_an_isolation_case(db: Database) -> None:
+    spec = openapi(db)
+    wanted = set()
+    for path, ops in spec["paths"].items():
+        for method, op in ops.items():
+            body = op.get("requestBody", {}).get("content", {}).get("application/json")
+            if body:
+                for field in _id_fields(spec, body["schema"]):
+                    wanted.add((method.upper(), path.removeprefix(V1), field))
+    assert sorted(wanted - set(BODY_CASES)) == [], "add these body fields to BODY_CASES"
+    assert sorted(set(BODY_CASES) - wanted) == [], "these body fields no longer exist"
+
+
+def test_another_workspaces_ids_in_bodies_are_404(world: World) -> None:
+    w = world
+    for key, build in BODY_CASES.items():
+        method, url, body = build(w, w.B)
+        before_b, before_a = snapshot(w.db, w.b_ws), snapshot(w.db, w.a_ws)
+        r = w.a.request(method, V1 + url, json=body)
+        assert r.status_code == 404, (key, r.status_code, r.text)
+        assert r.json()["error"]["code"] == "not_found"
+        assert snapshot(w.db, w.b_ws) == before_b, key
+        assert snapshot(w.db, w.a_ws) == before_a, key  # nothing half-written in A either
+    for key, build in BODY_CASES.items():
+        method, url, body = build(w, w.A)
+        r = w.a.request(method, V1 + url, json=body)
+        assert 200 <= r.status_code < 300, (key, r.text)
+
+
+# --- lists and id filters ---------------------------------------------------------------------
+
+# GET route without an id -> (model whose rows it lists, how to read the row ids of a response)
+Extract = Callable[[Any], list[int]]
+
+
+def _items(key: str = "id") -> Extract:
+    def extract(body: Any) -> list[int]:
+        rows = body["items"] if isinstance(body, dict) else body
+        return [int(r[key]) for r in rows]
+
+    return extract
+
+
+LIST_CASES: dict[str, tuple[Any, Extract]] = {
+    "/me": (None, lambda b: [int(b["workspace"]["id"])]),
+    "/workspace": (None, lambda b: [int(b["id"])]),
+    "/roles": (Role, _items()),
+    "/users": (User, _items()),
+    "/skill-groups": (SkillGroup, _items()),
+    "/api-keys": (ApiKey, _items()),
+    "/customers": (Customer, _items()),
+    "/product-lines": (ProductLine, _items()),
+    "/products": (Product, _items()),
+    "/orders": (Order, _items()),
+    "/daily-sales": (ProductLine, _items("product_line_id")),
+    "/channels": (Channel, _items()),
+    "/conversations": (Conversation, _items()),
+    "/events": (OutboxEvent, _items()),
+}
+
+# list endpoint -> {query parameter: key of the B id to filter by}
+FILTER_CASES: dict[str, dict[str, str]] = {
+    "/users": {"skill_group_id": "skill_group"},
+    "/products": {"product_line_id": "product_line"},
+    "/orders": {
+        "customer_id": "customer",
+        "product_id": "product",
+        "source_conversation_id": "conversation",
+    },
+    "/daily-sales": {"product_line_id": "product_line"},
+    "/conversations": {
+        "channel_id": "channel",
+        "customer_id": "customer",
+        "assignee_id": "user",
+        "skill_group_id": "skill_group",
+    },
+}
+
+
+def test_every_list_and_id_filter_has_an_isolation_case(db: Database) -> None:
+    lists = {p for m, p, _ in operations(db) if m == "GET" and "{" not in p}
+    assert sorted(lists ^ set(LIST_CASES)) == [], "LIST_CASES and the API disagree"
+    filters = {
+        (p, q["name"])
+        for m, p, op in operations(db)
+        if m == "GET"
+        for q in op.get("parameters", [])
+        if q["in"] == "query" and q["name"].endswith("_id")
+    }
+    covered = {(p, q) for p, qs in FILTER_CASES.items() for q in qs}
+    assert sorted(filters ^ covered) == [], "FILTER_CASES and the API disagree"
+
+
+def _workspaces_of(db: Database, model: Any, ids: list[int]) -> set[int]:
+    if not ids:
+        return set()
+    with db.session() as s:
+        rows = s.execute(select(model.id, model.workspace_id).where(model.id.in_(ids))).all()
+    assert {r[0] for r in rows} == set(ids)
+    return {int(r[1]) for r in rows}
+
+
+def test_lists_show_only_the_callers_rows(world: World) -> None:
+    w = world
+    for path, (model, extract) in LIST_CASES.items():
+        for client, ws in ((w.a, w.a_ws), (w.b, w.b_ws)):
+            r = client.get(
+                V1 + path,
+                params={"limit": 200}
+                if path
+                not in (
+                    "/me",
+                    "/workspace",
+                    "/roles",
+                    "/skill-groups",
+                    "/api-keys",
+                    "/product-lines",
+                    "/channels",
+                )
+                else None,
+            )
+            ids = extract(ok(r))
+            assert ids, path  # each workspace has rows of every kind
+            if model is None:
+                assert ids == [ws], path
+            else:
+                assert _workspaces_of(w.db, model, ids) == {ws}, path
+    messages = ok(w.a.get(f"{V1}/conversations/{w.A['conversation']}/messages"))
+    assert _workspaces_of(w.db, Message, [m["id"] for m in messages]) == {w.a_ws}
+
+
+def test_filters_by_another_workspaces_ids_find_nothing(world: World) -> None:
+    w = world
+    for path, params in FILTER_CASES.items():
+        for param, key in params.items():
+            theirs = ok(w.b.get(V1 + path, params={param: w.B[key]}))
+            assert theirs["total"] >= 1, (path, param)  # B does have such rows
+            mine = ok(w.a.get(V1 + path, params={param: w.B[key]}))
+            assert (mine["total"], mine["items"]) == (0, []), (path, param)
+
+
+def test_replays_check_ids_too(world: World) -> None:
+    """An idempotent replay (same external id) naming B's rows is a 404, not A's row with 200."""
+    w = world
+    order = {
+        "external_id": "o-1",  # exists in A
+        "customer_id": w.A["customer"],
+        "product_id": w.A["product"],
+        "amount": "9.90",
+    }
+    assert w.a.post(f"{V1}/orders", json=order).status_code == 200
+    conv = {"channel_id": w.A["channel"], "external_id": "chat-1"}  # exists in A
+    assert w.a.post(f"{V1}/conversations", json=conv).status_code == 200
+    before = snapshot(w.db, w.b_ws)
+    for field, key in (
+        ("customer_id", "customer"),
+        ("product_id", "product"),
+        ("source_conversation_id", "conversation"),
+    ):
+        r = w.a.post(f"{V1}/orders", json={**order, field: w.B[key]})
+        assert r.status_code == 404, (field, r.text)
+    for field, key in (
+        ("customer_id", "customer"),
+        ("skill_group_id", "skill_group"),
+        ("product_line_id", "product_line"),
+        ("assignee_id", "user"),
+    ):
+        r = w.a.post(f"{V1}/conversations", json={**conv, field: w.B[key]})
+        assert r.status_code == 404, (field, r.text)
+    r = w.a.post(
+        f"{V1}/conversations/{w.A['conversation']}/messages",
+        json={
+            "sender_type": "agent",
+            "body": "在的",
+            "sender_user_id": w.B["user"],
+            "idempotency_key": "m-1",
+        },
+    )
+    assert r.status_code == 404
+    assert snapshot(w.db, w.b_ws) == before
