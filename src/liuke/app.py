@@ -18,8 +18,10 @@ from liuke.core.config import Settings, get_settings
 from liuke.core.db import Database
 from liuke.core.events import dispatch_pending
 from liuke.customers.api import router as customers_router
+from liuke.web.pages import mount_pages
 from liuke.workspaces.api import router as workspaces_router
 from liuke.workspaces.events_api import router as events_router
+from liuke.workspaces.service import LoginGuard
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +63,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     )
     app.state.settings = settings
     app.state.db = db
+    app.state.login_guard = LoginGuard.create(settings.redis_url)
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     for router in (
@@ -76,10 +79,5 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     def healthz() -> JSONResponse:
         return JSONResponse({"status": "ok", "version": __version__})
 
-    try:
-        from liuke.web.pages import mount_pages
-    except ImportError:  # pages are optional while the web shell is being built
-        pass
-    else:
-        mount_pages(app)
+    mount_pages(app)
     return app

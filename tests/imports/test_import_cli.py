@@ -8,9 +8,9 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from conftest import WorkspaceCtx  # type: ignore[import-not-found]  # isort: skip
 from liuke.cli import app
 from liuke.core.db import Database
+from tests.conftest import WorkspaceCtx
 
 runner = CliRunner()
 

@@ -18,13 +18,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from conftest import require_data  # type: ignore[import-not-found]  # isort: skip
 from liuke.conversations.models import Channel, Conversation, Message
 from liuke.core.db import Database
 from liuke.customers.models import CustomerExternalId
 from liuke.imports import ImportResult, run_import
 from liuke.workspaces import service as ws_service
 from liuke.workspaces.models import User
+from tests.conftest import require_data
 
 TWCS = ("twcs_customer_support_twitter_sample", "twcs.csv")
 JDDC = ("jddc_sample", "chat_0.1per.txt")

@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from conftest import WorkspaceCtx  # type: ignore[import-not-found]  # isort: skip
 from liuke.conversations.models import Channel, Conversation, Message
 from liuke.core.db import Database
 from liuke.core.errors import BadRequest, NotFound
@@ -18,6 +17,7 @@ from liuke.customers.models import CustomerExternalId
 from liuke.imports import IMPORTERS, run_import
 from liuke.imports.twcs import TwcsImporter
 from liuke.workspaces.models import User
+from tests.conftest import WorkspaceCtx
 
 WriteFile = Callable[..., Path]
 Counts = Callable[[int], dict[str, int]]

@@ -19,8 +19,7 @@ from liuke.customers.models import Customer
 from liuke.simulate import WorkspaceExistsError, demo_logins, simulate_world
 from liuke.simulate.world import insert_rows, table_of
 from liuke.workspaces.service import create_workspace, login
-
-from conftest import _create_pg_database, unavailable  # isort: skip
+from tests.conftest import _create_pg_database, unavailable
 
 from .helpers import END, fresh_db
 

@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from conftest import IN_CI, PASSWORD, WorkspaceCtx
 from liuke.app import create_app
 from liuke.conversations import service as conv_service
 from liuke.core.config import Settings
@@ -22,6 +21,7 @@ from liuke.web.service import HomeCounts
 from liuke.web.vendor import REPO_ROOT, VENDOR_FILES
 from liuke.workspaces import service as ws_service
 from liuke.workspaces.auth import SESSION_COOKIE
+from tests.conftest import IN_CI, PASSWORD, WorkspaceCtx
 
 EVIL = "https://evil.example"
 

@@ -7,7 +7,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from conftest import WorkspaceCtx
 from liuke.conversations import service as conv_service
 from liuke.core.db import Database
 from liuke.core.i18n import SUPPORTED_LOCALES, translate
@@ -17,6 +16,7 @@ from liuke.web.safety import safe_next
 from liuke.web.service import home_counts, local_day_bounds, workspace_zone
 from liuke.workspaces.permissions import ALL_PERMISSIONS, BUILTIN_ROLES
 from liuke.workspaces.service import Principal
+from tests.conftest import WorkspaceCtx
 
 
 @pytest.mark.parametrize(

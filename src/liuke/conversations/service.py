@@ -439,7 +439,13 @@ def _append_messages(
 
     if rows:
         ids = list(
-            s.scalars(insert(Message).returning(Message.id, sort_by_parameter_order=True), rows)
+            s.scalars(
+                insert(Message).returning(Message.id, sort_by_parameter_order=True),
+                rows,
+                # NULLs rendered explicitly keep every row in one INSERT shape, so the batch is
+                # one multi-row statement instead of one per run of alike rows (5-10x faster).
+                execution_options={"render_nulls": True},
+            )
         )
         payloads = []
         for r, i, mid in zip(rows, row_item, ids, strict=True):

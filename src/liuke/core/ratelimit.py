@@ -6,6 +6,7 @@ traffic. Without ``LIUKE_REDIS_URL`` one process keeps the counters in memory.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from typing import Protocol
@@ -14,6 +15,8 @@ import redis
 
 from liuke.core.errors import AppError
 from liuke.core.i18n import register_messages
+
+log = logging.getLogger(__name__)
 
 
 class TooManyAttempts(AppError):
@@ -70,28 +73,41 @@ class MemoryCounter:
 
 
 class RedisCounter:
+    """Counters in Redis; if Redis is down, logins still work (fail open) and it is logged."""
+
     def __init__(self, url: str, prefix: str = "liuke:rl:") -> None:
         self._redis = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
         self._prefix = prefix
 
     def get(self, key: str) -> tuple[int, int]:
         k = self._prefix + key
-        pipe = self._redis.pipeline()
-        pipe.get(k)
-        pipe.ttl(k)
-        raw, ttl = pipe.execute()
+        try:
+            pipe = self._redis.pipeline()
+            pipe.get(k)
+            pipe.ttl(k)
+            raw, ttl = pipe.execute()
+        except redis.RedisError as exc:
+            log.warning("rate-limit counter unavailable, not limiting: %s", exc)
+            return 0, 0
         return (int(raw) if raw else 0), max(int(ttl), 0)
 
     def incr(self, key: str, window_s: int) -> int:
         k = self._prefix + key
-        pipe = self._redis.pipeline()
-        pipe.incr(k)
-        pipe.expire(k, window_s, nx=True)
-        count, _ = pipe.execute()
+        try:
+            pipe = self._redis.pipeline()
+            pipe.incr(k)
+            pipe.expire(k, window_s, nx=True)
+            count, _ = pipe.execute()
+        except redis.RedisError as exc:
+            log.warning("rate-limit counter unavailable, not counting: %s", exc)
+            return 0
         return int(count)
 
     def reset(self, key: str) -> None:
-        self._redis.delete(self._prefix + key)
+        try:
+            self._redis.delete(self._prefix + key)
+        except redis.RedisError as exc:
+            log.warning("rate-limit counter unavailable, not reset: %s", exc)
 
 
 class FailureLimiter:

@@ -24,7 +24,6 @@ conversations service's rule.)
 
 from __future__ import annotations
 
-import secrets
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -148,7 +147,7 @@ def _ensure_agents(
     """Find or create the import users that post agent replies.
 
     They are real users so ``sender_user_id``, ``assignee_id`` and per-agent metrics work, but
-    they get a random password nobody knows, are deactivated (no login) and take no live chats.
+    they have no usable password, are deactivated (no login) and take no live chats.
     """
     out: dict[str, int] = {}
     for key in sorted(keys):
@@ -160,7 +159,7 @@ def _ensure_agents(
                 workspace_id,
                 spec.email,
                 spec.name,
-                secrets.token_urlsafe(32),
+                None,  # a system user: no password that could ever verify
                 role="agent",
                 max_concurrent_chats=0,
             )

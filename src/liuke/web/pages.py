@@ -248,7 +248,15 @@ def login_submit(
         )
     settings = _settings(request)
     try:
-        token, _user = ws_service.login(s, workspace, email, password, settings.session_ttl_hours)
+        token, _user = ws_service.login(
+            s,
+            workspace,
+            email,
+            password,
+            settings.session_ttl_hours,
+            guard=request.app.state.login_guard,
+            client=request.client.host if request.client else None,
+        )
     except AppError as exc:  # wrong credentials, or any refusal the service adds later
         message = translate(exc.message_key, locale, **exc.params)
         return _login_form(request, locale, error=message, status_code=exc.status_code, **keep)

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 from fastapi import Request
 
-from liuke.workspaces.auth import _same_origin
+from liuke.workspaces.auth import same_origin
 
 DEFAULT_NEXT = "/home"
 
@@ -53,4 +53,4 @@ def cross_site(request: Request) -> bool:
     """
     if request.headers.get("sec-fetch-site", "").lower() in {"cross-site", "same-site"}:
         return True
-    return not _same_origin(request)
+    return not same_origin(request)

@@ -76,7 +76,13 @@ def user_out(u: User) -> UserOut:
 def login(body: LoginIn, request: Request, response: Response, s: DbSession) -> UserOut:
     settings = request.app.state.settings
     token, user = service.login(
-        s, body.workspace, body.email, body.password, settings.session_ttl_hours
+        s,
+        body.workspace,
+        body.email,
+        body.password,
+        settings.session_ttl_hours,
+        guard=request.app.state.login_guard,
+        client=request.client.host if request.client else None,
     )
     response.set_cookie(
         SESSION_COOKIE,

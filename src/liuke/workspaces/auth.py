@@ -41,7 +41,7 @@ def db_session(request: Request) -> Iterator[Session]:
 DbSession = Annotated[Session, Depends(db_session, scope="function")]
 
 
-def _same_origin(request: Request) -> bool:
+def same_origin(request: Request) -> bool:
     origin = request.headers.get("origin") or request.headers.get("referer")
     if not origin:
         return True  # non-browser clients send neither; browsers always send Origin on POST
@@ -60,7 +60,7 @@ def optional_principal(request: Request, s: DbSession) -> Principal | None:
     if not token:
         return None
     principal = principal_from_session(s, token)
-    if request.method not in SAFE_METHODS and not _same_origin(request):
+    if request.method not in SAFE_METHODS and not same_origin(request):
         raise CsrfRejected()
     return principal
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from liuke.core.db import utcnow
 from liuke.core.errors import BadRequest, Conflict, InvalidCredentials, Unauthenticated
 from liuke.core.events import emit
+from liuke.core.ratelimit import FailureLimiter, make_counter
 from liuke.core.security import (
     DUMMY_PASSWORD_HASH,
     hash_password,
@@ -29,6 +30,8 @@ from liuke.workspaces.permissions import ALL_PERMISSIONS, BUILTIN_ROLES
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 MIN_PASSWORD = 8
+# Not an argon2 hash, so it never verifies: system users (importers, bots) cannot log in.
+UNUSABLE_PASSWORD = "!unusable"
 
 
 @dataclass(frozen=True)
@@ -122,14 +125,14 @@ def create_user(
     workspace_id: int,
     email: str,
     name: str,
-    password: str,
+    password: str | None,
     role: str | int = "agent",
     skill_group_ids: list[int] | None = None,
     locale: str | None = None,
     max_concurrent_chats: int = 5,
 ) -> User:
     email = normalize_email(email)
-    if len(password) < MIN_PASSWORD:
+    if password is not None and len(password) < MIN_PASSWORD:
         raise BadRequest(detail=f"password must have at least {MIN_PASSWORD} characters")
     if s.scalar(scoped(User, workspace_id).where(User.email == email)) is not None:
         raise Conflict(detail=f"user {email!r} exists")
@@ -142,7 +145,7 @@ def create_user(
         workspace_id=workspace_id,
         email=email,
         name=name,
-        password_hash=hash_password(password),
+        password_hash=hash_password(password) if password is not None else UNUSABLE_PASSWORD,
         role_id=role_obj.id,
         locale=locale,
         max_concurrent_chats=max_concurrent_chats,
@@ -238,19 +241,60 @@ def _principal_for_user(user: User) -> Principal:
     )
 
 
+LOGIN_WINDOW_S = 15 * 60
+
+
+@dataclass(frozen=True)
+class LoginGuard:
+    """Failure limits per account and per client address; Redis shares them across workers."""
+
+    per_account: FailureLimiter
+    per_client: FailureLimiter
+
+    @classmethod
+    def create(cls, redis_url: str | None, account: int = 10, client: int = 50) -> LoginGuard:
+        counter = make_counter(redis_url)
+        return cls(
+            FailureLimiter(counter, account, LOGIN_WINDOW_S),
+            FailureLimiter(counter, client, LOGIN_WINDOW_S),
+        )
+
+
 def login(
-    s: Session, workspace_slug: str, email: str, password: str, ttl_hours: int = 12
+    s: Session,
+    workspace_slug: str,
+    email: str,
+    password: str,
+    ttl_hours: int = 12,
+    *,
+    guard: LoginGuard | None = None,
+    client: str | None = None,
 ) -> tuple[str, User]:
-    """Check credentials and open a session; returns (cookie token, user)."""
-    ws = get_workspace_by_slug(s, workspace_slug.strip().lower())
+    """Check credentials and open a session; returns (cookie token, user).
+
+    With a guard, too many failures for the account or from the client address answer 429
+    before the password is checked, so guessing stays slow however it is spread.
+    """
+    slug, addr = workspace_slug.strip().lower(), normalize_email(email)
+    account_key = f"login:{slug}:{addr}"
+    client_key = f"login-client:{client or 'unknown'}"
+    if guard is not None:
+        guard.per_account.check(account_key)
+        guard.per_client.check(client_key)
+    ws = get_workspace_by_slug(s, slug)
     user = None
     if ws is not None:
-        user = s.scalar(scoped(User, ws.id).where(User.email == normalize_email(email)))
+        user = s.scalar(scoped(User, ws.id).where(User.email == addr))
     if user is None or not user.is_active:
         verify_password(DUMMY_PASSWORD_HASH, password)  # same cost as a real check
+        user = None
+    if user is None or not verify_password(user.password_hash, password):
+        if guard is not None:
+            guard.per_account.failed(account_key)
+            guard.per_client.failed(client_key)
         raise InvalidCredentials()
-    if not verify_password(user.password_hash, password):
-        raise InvalidCredentials()
+    if guard is not None:
+        guard.per_account.succeeded(account_key)
     if password_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     token = new_session_token()
