@@ -45,7 +45,7 @@ typecheck: python-deps
 	$(BIN)/mypy
 
 pytest: setup browser
-	$(BIN)/pytest -q -p no:cacheprovider
+	$(BIN)/pytest -q -p no:cacheprovider -n 2
 
 test: lint typecheck pytest
 

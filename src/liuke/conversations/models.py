@@ -94,6 +94,7 @@ class Message(WorkspaceScoped, Base):
     __table_args__ = (
         UniqueConstraint("workspace_id", "idempotency_key"),
         UniqueConstraint("conversation_id", "seq"),
+        Index("ix_messages_ws_created", "workspace_id", "created_at"),
     )
 
     conversation_id: Mapped[int] = mapped_column(

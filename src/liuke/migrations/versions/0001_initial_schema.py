@@ -745,6 +745,9 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_messages_workspace_id"), ["workspace_id"], unique=False
         )
+        batch_op.create_index(
+            "ix_messages_ws_created", ["workspace_id", "created_at"], unique=False
+        )
 
     op.create_table(
         "orders",
@@ -826,6 +829,7 @@ def downgrade() -> None:
 
     op.drop_table("orders")
     with op.batch_alter_table("messages", schema=None) as batch_op:
+        batch_op.drop_index("ix_messages_ws_created")
         batch_op.drop_index(batch_op.f("ix_messages_workspace_id"))
 
     op.drop_table("messages")
