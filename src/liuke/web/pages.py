@@ -31,7 +31,7 @@ from liuke.web.safety import SECURITY_HEADERS, cross_site, safe_next
 from liuke.web.service import HomeCounts, home_counts
 from liuke.web.vendor import VendorFiles
 from liuke.workspaces import service as ws_service
-from liuke.workspaces.auth import SESSION_COOKIE, DbSession
+from liuke.workspaces.auth import SESSION_COOKIE, DbSession, login_for_request, set_session_cookie
 from liuke.workspaces.models import Workspace
 from liuke.workspaces.service import Principal
 
@@ -246,30 +246,13 @@ def login_submit(
         return _login_form(
             request, locale, error=translate("error.csrf", locale), status_code=403, **keep
         )
-    settings = _settings(request)
     try:
-        token, _user = ws_service.login(
-            s,
-            workspace,
-            email,
-            password,
-            settings.session_ttl_hours,
-            guard=request.app.state.login_guard,
-            client=request.client.host if request.client else None,
-        )
+        token, _user = login_for_request(request, s, workspace, email, password)
     except AppError as exc:  # wrong credentials, or any refusal the service adds later
         message = translate(exc.message_key, locale, **exc.params)
         return _login_form(request, locale, error=message, status_code=exc.status_code, **keep)
     response = redirect(target)
-    response.set_cookie(
-        SESSION_COOKIE,
-        token,
-        max_age=settings.session_ttl_hours * 3600,
-        httponly=True,
-        secure=settings.cookie_secure,
-        samesite="lax",
-        path="/",
-    )
+    set_session_cookie(request, response, token)
     return response
 
 

@@ -12,7 +12,14 @@ from liuke.core.api import Page, PageParams, page_params, request_locale
 from liuke.core.errors import Forbidden
 from liuke.core.tenancy import get_scoped, scoped
 from liuke.workspaces import service
-from liuke.workspaces.auth import SESSION_COOKIE, CurrentPrincipal, DbSession, require
+from liuke.workspaces.auth import (
+    SESSION_COOKIE,
+    CurrentPrincipal,
+    DbSession,
+    login_for_request,
+    require,
+    set_session_cookie,
+)
 from liuke.workspaces.models import ApiKey, Role, SkillGroup, User, Workspace
 from liuke.workspaces.permissions import ALL_PERMISSIONS
 from liuke.workspaces.schemas import (
@@ -74,25 +81,8 @@ def user_out(u: User) -> UserOut:
 
 @router.post("/auth/login", response_model=UserOut)
 def login(body: LoginIn, request: Request, response: Response, s: DbSession) -> UserOut:
-    settings = request.app.state.settings
-    token, user = service.login(
-        s,
-        body.workspace,
-        body.email,
-        body.password,
-        settings.session_ttl_hours,
-        guard=request.app.state.login_guard,
-        client=request.client.host if request.client else None,
-    )
-    response.set_cookie(
-        SESSION_COOKIE,
-        token,
-        max_age=settings.session_ttl_hours * 3600,
-        httponly=True,
-        secure=settings.cookie_secure,
-        samesite="lax",
-        path="/",
-    )
+    token, user = login_for_request(request, s, body.workspace, body.email, body.password)
+    set_session_cookie(request, response, token)
     return user_out(user)
 
 

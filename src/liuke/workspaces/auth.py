@@ -10,12 +10,18 @@ from collections.abc import Callable, Iterator
 from typing import Annotated
 from urllib.parse import urlsplit
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
 from sqlalchemy.orm import Session
 
 from liuke.core.db import Database
 from liuke.core.errors import AppError, Forbidden, Unauthenticated
-from liuke.workspaces.service import Principal, principal_from_api_key, principal_from_session
+from liuke.workspaces.models import User
+from liuke.workspaces.service import (
+    Principal,
+    login,
+    principal_from_api_key,
+    principal_from_session,
+)
 
 SESSION_COOKIE = "liuke_session"
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
@@ -85,3 +91,31 @@ def require(permission: str) -> Callable[[Principal], Principal]:
         return principal
 
     return check
+
+
+def login_for_request(
+    request: Request, s: Session, workspace: str, email: str, password: str
+) -> tuple[str, User]:
+    """The one login door for API and pages: same brute-force guard, same session rules."""
+    return login(
+        s,
+        workspace,
+        email,
+        password,
+        request.app.state.settings.session_ttl_hours,
+        guard=request.app.state.login_guard,
+        client=request.client.host if request.client else None,
+    )
+
+
+def set_session_cookie(request: Request, response: Response, token: str) -> None:
+    settings = request.app.state.settings
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=settings.session_ttl_hours * 3600,
+        httponly=True,
+        secure=settings.cookie_secure,
+        samesite="lax",
+        path="/",
+    )
