@@ -7,7 +7,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Response
 from pydantic import AwareDatetime
-from sqlalchemy import func, select
 
 from liuke.commerce import service
 from liuke.commerce.models import Order, Product, ProductLine
@@ -25,6 +24,7 @@ from liuke.commerce.schemas import (
     ProductPatch,
 )
 from liuke.core.api import Page, PageParams, page_params
+from liuke.core.pagination import page_of, to_page
 from liuke.core.tenancy import get_scoped, scoped
 from liuke.workspaces.auth import DbSession, require
 from liuke.workspaces.service import Principal
@@ -68,14 +68,7 @@ def list_products(
     stmt = scoped(Product, principal.workspace_id)
     if product_line_id is not None:
         stmt = stmt.where(Product.product_line_id == product_line_id)
-    total = int(s.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
-    rows = s.scalars(stmt.order_by(Product.id).limit(paging.limit).offset(paging.offset))
-    return Page(
-        items=[ProductOut.model_validate(p) for p in rows],
-        total=total,
-        limit=paging.limit,
-        offset=paging.offset,
-    )
+    return page_of(s, stmt, paging, ProductOut.model_validate, Product.id)
 
 
 @router.post("/products", response_model=ProductOut, status_code=201)
@@ -122,17 +115,8 @@ def list_orders(
         stmt = stmt.where(Order.ordered_at >= ordered_from)
     if ordered_to is not None:
         stmt = stmt.where(Order.ordered_at < ordered_to)
-    total = int(s.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
-    rows = s.scalars(
-        stmt.order_by(Order.ordered_at.desc(), Order.id.desc())
-        .limit(paging.limit)
-        .offset(paging.offset)
-    )
-    return Page(
-        items=[OrderOut.model_validate(o) for o in rows],
-        total=total,
-        limit=paging.limit,
-        offset=paging.offset,
+    return page_of(
+        s, stmt, paging, OrderOut.model_validate, Order.ordered_at.desc(), Order.id.desc()
     )
 
 
@@ -176,12 +160,7 @@ def list_daily_sales(
     rows, total = service.list_daily_sales(
         s, principal.workspace_id, product_line_id, day_from, day_to, paging.limit, paging.offset
     )
-    return Page(
-        items=[DailySalesOut.model_validate(r) for r in rows],
-        total=total,
-        limit=paging.limit,
-        offset=paging.offset,
-    )
+    return to_page(rows, total, paging, DailySalesOut.model_validate)
 
 
 @router.put("/daily-sales", response_model=DailySalesOut)

@@ -10,7 +10,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -19,6 +19,7 @@ from liuke.conversations.models import Conversation
 from liuke.core.db import utcnow
 from liuke.core.errors import BadRequest, Conflict
 from liuke.core.events import emit
+from liuke.core.pagination import fetch_page
 from liuke.core.tenancy import ensure_scoped_ids, get_scoped, scoped
 from liuke.customers.models import Customer
 from liuke.workspaces.models import Workspace
@@ -273,8 +274,4 @@ def list_daily_sales(
         stmt = stmt.where(DailySales.day >= day_from)
     if day_to is not None:
         stmt = stmt.where(DailySales.day <= day_to)
-    total = int(s.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
-    rows = s.scalars(
-        stmt.order_by(DailySales.day, DailySales.product_line_id).limit(limit).offset(offset)
-    )
-    return list(rows), total
+    return fetch_page(s, stmt, limit, offset, DailySales.day, DailySales.product_line_id)

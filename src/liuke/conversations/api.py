@@ -24,6 +24,7 @@ from liuke.conversations.schemas import (
 )
 from liuke.core.api import Page, PageParams, page_params
 from liuke.core.errors import BadRequest
+from liuke.core.pagination import to_page
 from liuke.core.tenancy import get_scoped, scoped
 from liuke.workspaces.auth import DbSession, require
 from liuke.workspaces.service import Principal
@@ -93,12 +94,7 @@ def list_conversations(
     rows, total = service.list_conversations(
         s, principal.workspace_id, f, paging.limit, paging.offset
     )
-    return Page(
-        items=[conversation_out(c) for c in rows],
-        total=total,
-        limit=paging.limit,
-        offset=paging.offset,
-    )
+    return to_page(rows, total, paging, conversation_out)
 
 
 @router.post("/conversations", response_model=ConversationOut, status_code=201)

@@ -27,6 +27,7 @@ from liuke.conversations.models import (
 from liuke.core.db import utcnow
 from liuke.core.errors import BadRequest, Conflict, IdempotencyConflict, NotFound
 from liuke.core.events import OutboxEvent, emit, event_rows
+from liuke.core.pagination import fetch_page
 from liuke.core.tenancy import ensure_scoped_ids, get_scoped, scoped
 from liuke.customers.models import Customer
 from liuke.workspaces.models import SkillGroup, User
@@ -550,9 +551,7 @@ def list_conversations(
         stmt = stmt.where(Conversation.created_at >= f.created_from)
     if f.created_to is not None:
         stmt = stmt.where(Conversation.created_at < f.created_to)
-    total = int(s.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
-    rows = list(s.scalars(stmt.order_by(Conversation.id.desc()).limit(limit).offset(offset)))
-    return rows, total
+    return fetch_page(s, stmt, limit, offset, Conversation.id.desc())
 
 
 def status_counts(s: Session, workspace_id: int) -> dict[str, int]:

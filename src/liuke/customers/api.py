@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Response
 
 from liuke.core.api import Page, PageParams, page_params
+from liuke.core.pagination import to_page
 from liuke.core.tenancy import get_scoped
 from liuke.customers import service
 from liuke.customers.models import Customer
@@ -56,9 +57,7 @@ def list_customers(
     rows, total = service.list_customers(
         s, principal.workspace_id, q=q, tier=tier, tag=tag, limit=paging.limit, offset=paging.offset
     )
-    return Page(
-        items=[customer_out(c) for c in rows], total=total, limit=paging.limit, offset=paging.offset
-    )
+    return to_page(rows, total, paging, customer_out)
 
 
 @router.post("", response_model=CustomerResolved, status_code=201)

@@ -10,13 +10,14 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from liuke.core.db import utcnow
 from liuke.core.errors import BadRequest, Conflict
 from liuke.core.events import emit
+from liuke.core.pagination import fetch_page
 from liuke.core.tenancy import get_scoped, scoped
 from liuke.customers.models import TIERS, Customer, CustomerExternalId, CustomerTag
 
@@ -339,6 +340,4 @@ def list_customers(
                 )
             )
         )
-    total = int(s.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
-    rows = list(s.scalars(stmt.order_by(Customer.id.desc()).limit(limit).offset(offset)))
-    return rows, total
+    return fetch_page(s, stmt, limit, offset, Customer.id.desc())

@@ -6,10 +6,10 @@ from collections.abc import Iterable
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
-from sqlalchemy import func, select
 
 from liuke.core.api import Page, PageParams, page_params, request_locale
 from liuke.core.errors import Forbidden
+from liuke.core.pagination import page_of
 from liuke.core.tenancy import get_scoped, scoped
 from liuke.workspaces import service
 from liuke.workspaces.auth import (
@@ -190,11 +190,7 @@ def list_users(
         stmt = stmt.where(User.is_active == is_active)
     if skill_group_id is not None:
         stmt = stmt.where(User.skill_groups.any(SkillGroup.id == skill_group_id))
-    total = int(s.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
-    rows = s.scalars(stmt.order_by(User.id).limit(paging.limit).offset(paging.offset))
-    return Page(
-        items=[user_out(u) for u in rows], total=total, limit=paging.limit, offset=paging.offset
-    )
+    return page_of(s, stmt, paging, user_out, User.id)
 
 
 @router.post("/users", response_model=UserOut, status_code=201)

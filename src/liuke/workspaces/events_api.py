@@ -6,10 +6,11 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from liuke.core.api import Page, PageParams, Schema, page_params
 from liuke.core.events import OutboxEvent
+from liuke.core.pagination import page_of
 from liuke.workspaces.auth import DbSession, require
 from liuke.workspaces.service import Principal
 
@@ -39,11 +40,4 @@ def list_events(
         stmt = stmt.where(OutboxEvent.type == type)
     if status:
         stmt = stmt.where(OutboxEvent.status == status)
-    total = int(s.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
-    rows = s.scalars(stmt.order_by(OutboxEvent.id.desc()).limit(paging.limit).offset(paging.offset))
-    return Page(
-        items=[EventOut.model_validate(e) for e in rows],
-        total=total,
-        limit=paging.limit,
-        offset=paging.offset,
-    )
+    return page_of(s, stmt, paging, EventOut.model_validate, OutboxEvent.id.desc())
