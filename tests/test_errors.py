@@ -179,11 +179,6 @@ def test_oversized_body_with_a_false_length_is_413(client: TestClient) -> None:
     assert r.status_code in (400, 413), r.text  # never stored, never a 500
 
 
-@pytest.mark.xfail(
-    reason="core/api.py BodySizeLimit: a chunked body over the limit raises inside FastAPI's body "
-    "parsing, which turns it into a 400 http_error instead of 413 body_too_large",
-    strict=False,
-)
 def test_oversized_chunked_body_is_413(client: TestClient, db: Database) -> None:
     before = row_counts(db)
 

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from liuke.commerce.models import ProductLine
 from liuke.conversations.models import (
@@ -26,7 +27,7 @@ from liuke.conversations.models import (
 )
 from liuke.core.db import utcnow
 from liuke.core.errors import BadRequest, Conflict, IdempotencyConflict, NotFound
-from liuke.core.events import OutboxEvent, emit, event_rows
+from liuke.core.events import emit, emit_many
 from liuke.core.pagination import fetch_page
 from liuke.core.tenancy import ensure_scoped_ids, get_scoped, scoped
 from liuke.customers.models import Customer
@@ -353,6 +354,7 @@ def post_messages(s: Session, workspace_id: int, items: list[NewMessage]) -> lis
         .where(Conversation.id.in_(conv_ids))
         .order_by(Conversation.id)  # lock in one order, so crossing batches cannot deadlock
         .execution_options(populate_existing=True)  # the locked, current message_count
+        .options(lazyload(Conversation.labels))  # not needed here; selectin costs a query
     )
     if s.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update()
@@ -381,6 +383,23 @@ def post_messages(s: Session, workspace_id: int, items: list[NewMessage]) -> lis
 _KEY_RACE_RETRIES = 3
 
 
+_MESSAGES = cast(Table, Message.__table__)
+_CONVERSATIONS = cast(Table, Conversation.__table__)
+# Conversation columns that posting a message changes, written with one executemany per batch.
+_COUNTERS = (
+    "message_count",
+    "last_message_at",
+    "first_response_at",
+    "handled_by_bot",
+    "assignee_id",
+)
+_UPDATE_COUNTERS = (
+    update(_CONVERSATIONS)
+    .where(_CONVERSATIONS.c.id == bindparam("b_id"))
+    .values({k: bindparam(f"b_{k}", type_=_CONVERSATIONS.c[k].type) for k in _COUNTERS})
+)
+
+
 def _append_messages(
     s: Session, workspace_id: int, items: list[NewMessage], convs: dict[int, Conversation]
 ) -> list[PostedMessage]:
@@ -399,6 +418,11 @@ def _append_messages(
     row_item: list[int] = []  # rows[j] was built from items[row_item[j]]
     first_in_batch: dict[str, int] = {}  # key -> index of the item that carries it
     repeats: list[tuple[int, int]] = []  # (item index, index of its first occurrence)
+    # The batch's effect on each conversation, kept in plain dicts and written at the end in one
+    # executemany: the ORM unit of work would spend more time than the inserts themselves.
+    counters: dict[int, dict[str, Any]] = {}
+    first_responses: list[dict[str, Any]] = []
+    reopened: dict[int, datetime] = {}
     for i, m in enumerate(items):
         key = m.idempotency_key
         if key and key in existing:
@@ -420,13 +444,16 @@ def _append_messages(
         if key:
             first_in_batch[key] = i
         conv = convs[m.conversation_id]
-        conv.message_count += 1
+        c = counters.get(conv.id)
+        if c is None:
+            c = counters[conv.id] = {k: getattr(conv, k) for k in _COUNTERS}
+        c["message_count"] += 1
         at = m.created_at or now
         rows.append(
             {
                 "workspace_id": workspace_id,
                 "conversation_id": conv.id,
-                "seq": conv.message_count,
+                "seq": c["message_count"],
                 "sender_type": m.sender_type,
                 "sender_user_id": m.sender_user_id,
                 "body": m.body,
@@ -436,20 +463,25 @@ def _append_messages(
             }
         )
         row_item.append(i)
-        _touch(s, conv, m, at)
+        _touch(conv, c, m, at, first_responses)
+        if m.sender_type == "customer" and conv.status in _TERMINAL:
+            reopened.setdefault(conv.id, at)
 
     if rows:
-        ids = list(
-            s.scalars(
-                insert(Message).returning(Message.id, sort_by_parameter_order=True),
-                rows,
-                # NULLs rendered explicitly keep every row in one INSERT shape, so the batch is
-                # one multi-row statement instead of one per run of alike rows (5-10x faster).
-                execution_options={"render_nulls": True},
-            )
+        # Core INSERT .. RETURNING in one statement. Not the ORM bulk insert, which splits the
+        # rows into runs with the same None columns, and not sort_by_parameter_order, which
+        # SQLite can only honour one row per statement: (conversation_id, seq) is unique, so
+        # it maps each returned id back to its row.
+        returned = s.connection().execute(
+            insert(_MESSAGES).returning(
+                _MESSAGES.c.id, _MESSAGES.c.conversation_id, _MESSAGES.c.seq
+            ),
+            rows,
         )
+        ids = {(cid, seq): mid for mid, cid, seq in returned}
         payloads = []
-        for r, i, mid in zip(rows, row_item, ids, strict=True):
+        for r, i in zip(rows, row_item, strict=True):
+            mid = ids[(r["conversation_id"], r["seq"])]
             results[i] = PostedMessage(mid, r["conversation_id"], r["seq"], True)
             payloads.append(
                 {
@@ -460,7 +492,19 @@ def _append_messages(
                     "sender_user_id": r["sender_user_id"],
                 }
             )
-        s.execute(insert(OutboxEvent), event_rows(workspace_id, "message.created", payloads))
+        emit_many(s, workspace_id, "conversation.first_response", first_responses)
+        emit_many(s, workspace_id, "message.created", payloads)
+        s.connection().execute(
+            _UPDATE_COUNTERS,
+            [{"b_id": cid, **{f"b_{k}": v for k, v in c.items()}} for cid, c in counters.items()],
+        )
+        # Last, after every statement that can fail: tell the loaded objects what is stored,
+        # without making them dirty (a rolled-back savepoint leaves them as they were).
+        for cid, c in counters.items():
+            for k, v in c.items():
+                set_committed_value(convs[cid], k, v)
+        for cid, at in reopened.items():
+            _change_status(s, convs[cid], "open", at)
     for i, first_i in repeats:
         first_result = results[first_i]
         assert first_result is not None
@@ -471,28 +515,29 @@ def _append_messages(
     return [r for r in results if r is not None]
 
 
-def _touch(s: Session, conv: Conversation, m: NewMessage, at: datetime) -> None:
+def _touch(
+    conv: Conversation,
+    c: dict[str, Any],
+    m: NewMessage,
+    at: datetime,
+    first_responses: list[dict[str, Any]],
+) -> None:
     """Keep the conversation's metric timestamps in step with its messages."""
-    if conv.last_message_at is None or at > conv.last_message_at:
-        conv.last_message_at = at
-    if m.sender_type in RESPONDERS and conv.first_response_at is None:
-        conv.first_response_at = at
-        emit(
-            s,
-            conv.workspace_id,
-            "conversation.first_response",
+    if c["last_message_at"] is None or at > c["last_message_at"]:
+        c["last_message_at"] = at
+    if m.sender_type in RESPONDERS and c["first_response_at"] is None:
+        c["first_response_at"] = at
+        first_responses.append(
             {
                 "conversation_id": conv.id,
                 "by": m.sender_type,
                 "seconds": max(0.0, (at - conv.created_at).total_seconds()),
-            },
+            }
         )
     if m.sender_type == "bot":
-        conv.handled_by_bot = True
-    if m.sender_type == "agent" and conv.assignee_id is None:
-        conv.assignee_id = m.sender_user_id
-    if m.sender_type == "customer" and conv.status in _TERMINAL:
-        _change_status(s, conv, "open", at)
+        c["handled_by_bot"] = True
+    if m.sender_type == "agent" and c["assignee_id"] is None:
+        c["assignee_id"] = m.sender_user_id
 
 
 def post_message(s: Session, workspace_id: int, item: NewMessage) -> PostedMessage:

@@ -94,6 +94,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if isinstance(exc, _TooLarge):  # a streamed body went over the limit while being read
+            return error_response(
+                request, 413, "body_too_large", "error.body_too_large", limit=exc.limit
+            )
         if exc.status_code == 404:
             return error_response(request, 404, "not_found", "error.not_found", entity="resource")
         if exc.status_code == 405:
@@ -132,7 +136,7 @@ class BodySizeLimit:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
-                    raise _TooLarge()
+                    raise _TooLarge(self.max_bytes)
             return message
 
         try:
@@ -148,5 +152,10 @@ class BodySizeLimit:
         await response(scope, receive, send)
 
 
-class _TooLarge(Exception):
-    pass
+class _TooLarge(StarletteHTTPException):
+    """Raised from the body stream. An HTTPException, because FastAPI re-raises those from body
+    parsing (any other exception there becomes a 400 "error parsing the body")."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(status_code=413)
+        self.limit = limit

@@ -75,7 +75,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             Path(db).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
-        # pysqlite's own transaction handling defers BEGIN; take it over so SAVEPOINTs work.
+        # pysqlite's own transaction handling defers BEGIN; take it over so SAVEPOINTs work, and
+        # begin IMMEDIATE (see _emit_begin).
         event.listen(engine, "connect", _disable_pysqlite_autobegin)
         event.listen(engine, "begin", _emit_begin)
         return engine
@@ -90,7 +91,17 @@ def _disable_pysqlite_autobegin(dbapi_conn: Any, _record: Any) -> None:
 
 
 def _emit_begin(conn: Any) -> None:
-    conn.exec_driver_sql("BEGIN")
+    """Take SQLite's write lock when a transaction begins, not at its first write.
+
+    A deferred transaction that reads and then writes cannot wait for the lock: if another
+    connection committed in between, SQLite answers "database is locked" at once, whatever
+    busy_timeout says (its snapshot is stale). Nearly every unit of work here reads and then
+    writes, so concurrent writers (request threads, the dispatcher) failed. ``BEGIN IMMEDIATE``
+    makes them queue on busy_timeout instead. The price: sessions (read-only ones too) take turns,
+    so keep them short; SQLite has one writer at a time anyway, and WAL readers that are not in a
+    session (analytics connections) are not blocked.
+    """
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 class Database:

@@ -4,7 +4,9 @@
 the change it describes: a crash after commit leaves the event pending, never lost. The
 dispatcher delivers pending events to subscribers, one transaction per (event, subscriber),
 records each success so a redelivery skips subscribers that already succeeded, and backs off
-and finally parks events whose subscriber keeps failing, with the error recorded.
+and finally parks events whose subscriber keeps failing, with the error recorded. Any number
+of dispatchers (threads, processes) may run at once: each claims an event with a lease before
+delivering it, so an event is delivered by one of them (see ``dispatch_pending``).
 """
 
 from __future__ import annotations
@@ -14,9 +16,19 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, select, update
+from sqlalchemy import (
+    ForeignKey,
+    Index,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from liuke.core.db import Base, Database, JSONType, UTCDateTime, utcnow
@@ -56,6 +68,9 @@ class EventDelivery(IdMixin, Base):
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+_OUTBOX = cast(Table, OutboxEvent.__table__)
 
 
 @dataclass(frozen=True)
@@ -131,6 +146,20 @@ def event_rows(
     ]
 
 
+def emit_many(
+    session: Session, workspace_id: int | None, event_type: str, payloads: list[dict[str, Any]]
+) -> None:
+    """Record many events of one type in the caller's transaction, in one executemany.
+
+    For hot paths (message ingest): a Core INSERT builds no ORM objects and fetches no ids,
+    where ``emit`` in a loop, or an ORM bulk insert, costs several times more per event.
+    """
+    if payloads:
+        session.connection().execute(
+            insert(_OUTBOX), event_rows(workspace_id, event_type, payloads)
+        )
+
+
 @dataclass
 class DispatchReport:
     delivered: int = 0
@@ -143,42 +172,110 @@ def _backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(2**attempts, 3600))
 
 
-def dispatch_pending(db: Database, event_bus: EventBus = bus, batch: int = 200) -> DispatchReport:
-    """Deliver one batch of due events. Safe to run in several processes at once on PostgreSQL."""
+# How long a dispatcher owns an event it claimed. A dispatcher that dies mid-delivery holds the
+# event this long; one whose subscribers run longer than this may see it delivered twice.
+LEASE = timedelta(minutes=5)
+
+
+def dispatch_pending(
+    db: Database,
+    event_bus: EventBus = bus,
+    batch: int = 200,
+    *,
+    now: datetime | None = None,
+    lease: timedelta = LEASE,
+) -> DispatchReport:
+    """Deliver up to ``batch`` due events. Safe to run in many threads and processes at once.
+
+    Each event is claimed before delivery by one atomic conditional UPDATE that moves its
+    ``available_at`` one ``lease`` ahead (``WHERE status = 'pending' AND available_at <= now``).
+    Exactly one dispatcher's UPDATE matches: PostgreSQL re-checks the condition on the row
+    version a concurrent claimer committed, and SQLite runs one writer at a time. While the
+    claim lasts the event is not due, so no other dispatcher picks it up; when delivery ends
+    the event is marked done, or rescheduled after a back-off, which also ends the claim. If
+    the dispatcher dies, the event is due again when the lease runs out: at least once.
+
+    The claim is a committed row value rather than a row lock held across delivery, so it
+    works the same on SQLite, survives the short per-subscriber transactions, and blocks no
+    subscriber that touches the event row (an FK check from ``event_deliveries`` takes a key
+    share lock that a ``FOR UPDATE`` lock would block).
+
+    ``now`` replaces the clock for due-ness, claims and back-off (tests, catching up).
+    """
     report = DispatchReport()
-    now = utcnow()
+
+    def clock() -> datetime:
+        return now if now is not None else utcnow()
+
     with db.session() as s:
-        q = (
-            select(OutboxEvent.id)
-            .where(OutboxEvent.status == "pending", OutboxEvent.available_at <= now)
-            .order_by(OutboxEvent.id)
-            .limit(batch)
+        ids = list(
+            s.scalars(
+                select(OutboxEvent.id)
+                .where(OutboxEvent.status == "pending", OutboxEvent.available_at <= clock())
+                .order_by(OutboxEvent.id)
+                .limit(batch)
+            )
         )
-        if db.dialect == "postgresql":
-            q = q.with_for_update(skip_locked=True)
-        ids = list(s.scalars(q))
     for event_id in ids:
+        claim = _claim(db, event_id, clock(), lease)
+        if claim is None:  # another dispatcher got there first
+            continue
         report.events += 1
-        _deliver_one(db, event_bus, event_id, report)
+        _deliver_one(db, event_bus, claim, clock, report)
     return report
 
 
-def _deliver_one(db: Database, event_bus: EventBus, event_id: int, report: DispatchReport) -> None:
+@dataclass(frozen=True)
+class _Claim:
+    event: Event
+    until: datetime  # the event's available_at while this claim holds
+    done: frozenset[str]  # subscribers that already have it
+
+
+def _claim(db: Database, event_id: int, at: datetime, lease: timedelta) -> _Claim | None:
+    """Take the event for one lease, if it is still pending and due; None if not."""
+    until = at + lease
     with db.session() as s:
-        row = s.get(OutboxEvent, event_id)
-        if row is None or row.status != "pending":
-            return
-        ev = Event(row.id, row.workspace_id, row.type, dict(row.payload), row.created_at)
-        done = set(
+        row = s.execute(
+            update(OutboxEvent)
+            .where(
+                OutboxEvent.id == event_id,
+                OutboxEvent.status == "pending",
+                OutboxEvent.available_at <= at,
+            )
+            .values(available_at=until)
+            .returning(
+                OutboxEvent.workspace_id,
+                OutboxEvent.type,
+                OutboxEvent.payload,
+                OutboxEvent.created_at,
+            )
+            .execution_options(synchronize_session=False)
+        ).one_or_none()
+        if row is None:
+            return None
+        done = frozenset(
             s.scalars(
                 select(EventDelivery.subscriber).where(
                     EventDelivery.event_id == event_id, EventDelivery.status == "ok"
                 )
             )
         )
+    ev = Event(event_id, row.workspace_id, row.type, dict(row.payload), row.created_at)
+    return _Claim(ev, until, done)
+
+
+def _deliver_one(
+    db: Database,
+    event_bus: EventBus,
+    claim: _Claim,
+    clock: Callable[[], datetime],
+    report: DispatchReport,
+) -> None:
+    ev, event_id = claim.event, claim.event.id
     errors: list[str] = []
     for name, handler in event_bus.handlers_for(ev.type).items():
-        if name in done:
+        if name in claim.done:
             continue
         try:
             with db.session() as s:
@@ -193,18 +290,24 @@ def _deliver_one(db: Database, event_bus: EventBus, event_id: int, report: Dispa
             errors.append(f"{name}: {err}")
             report.failed += 1
     with db.session() as s:
-        row = s.get(OutboxEvent, event_id)
-        assert row is not None
+        row = s.get(OutboxEvent, event_id, with_for_update=True)
+        if row is None or row.status != "pending" or row.available_at != claim.until:
+            # The lease ran out mid-delivery and another dispatcher owns the event now; its
+            # run skips the subscribers recorded 'ok' above and settles the event.
+            log.warning("event %s: claim expired during delivery", event_id)
+            return
         row.attempts += 1
         if not errors:
             row.status, row.dispatched_at, row.last_error = "done", utcnow(), None
+            row.available_at = clock()
         else:
             row.last_error = "\n".join(errors)[:4000]
             if row.attempts >= MAX_ATTEMPTS:
                 row.status = "dead"
+                row.available_at = clock()
                 report.dead += 1
             else:
-                row.available_at = utcnow() + _backoff(row.attempts)
+                row.available_at = clock() + _backoff(row.attempts)
 
 
 def _record_delivery(s: Session, event_id: int, subscriber: str, error: str | None) -> None:
