@@ -15,6 +15,7 @@ from liuke.core.db import Database
 from liuke.core.errors import BadRequest, Conflict, IdempotencyConflict, NotFound
 from liuke.core.events import OutboxEvent
 from liuke.workspaces import service as ws_service
+from tests.conftest import WorkspaceCtx
 
 T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 
@@ -231,3 +232,22 @@ def test_status_counts_and_list(db: Database, workspace) -> None:  # type: ignor
             service.ConversationFilter(created_from=datetime.now(UTC) + timedelta(days=1)),
         )
         assert (rows, total) == ([], 0)
+
+
+def test_deactivated_user_cannot_be_made_owner(db: Database, workspace: WorkspaceCtx) -> None:
+    from liuke.conversations import service as conv_service
+    from liuke.core.errors import BadRequest
+    from liuke.workspaces import service as ws_service
+
+    with db.session() as s:
+        user = ws_service.create_user(s, workspace.id, "gone@x.cn", "离职客服", None)
+        ws_service.update_user(s, workspace.id, user.id, is_active=False)
+        channel = conv_service.channel_by_kind(s, workspace.id, "web")
+        conv, _ = conv_service.create_conversation(s, workspace.id, channel_id=channel.id)
+        conv_id, user_id, channel_id = conv.id, user.id, channel.id
+    with db.session() as s, pytest.raises(BadRequest):
+        conv_service.update_conversation(s, workspace.id, conv_id, assignee_id=user_id)
+    with db.session() as s, pytest.raises(BadRequest):
+        conv_service.create_conversation(
+            s, workspace.id, channel_id=channel_id, assignee_id=user_id
+        )

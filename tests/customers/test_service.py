@@ -11,6 +11,7 @@ from liuke.core.events import OutboxEvent
 from liuke.customers import service
 from liuke.customers.models import Customer, CustomerExternalId
 from liuke.customers.service import ExternalRef
+from tests.conftest import WorkspaceCtx
 
 
 @pytest.mark.parametrize(
@@ -179,3 +180,21 @@ def test_list_customers_service(db: Database, workspace) -> None:  # type: ignor
         assert total == 5 and [r.name for r in rows] == ["n0"]
         with pytest.raises(BadRequest):
             service.list_customers(s, workspace.id, tier="vip")
+
+
+def test_search_is_case_insensitive_and_wildcards_are_literal(
+    db: Database, workspace: WorkspaceCtx
+) -> None:
+    from liuke.customers import service as cust_service
+
+    with db.session() as s:
+        cust_service.resolve_customer(s, workspace.id, name="Alice Wang", email="Alice@Shop.cn")
+        cust_service.resolve_customer(s, workspace.id, name="100% 满意", phone="13900000001")
+        cust_service.resolve_customer(s, workspace.id, name="1000 满意", phone="13900000002")
+    with db.session() as s:
+        rows, total = cust_service.list_customers(s, workspace.id, q="alice")
+        assert total == 1 and rows[0].name == "Alice Wang"
+        rows, total = cust_service.list_customers(s, workspace.id, q="100%")
+        assert [r.name for r in rows] == ["100% 满意"]
+        _, total = cust_service.list_customers(s, workspace.id, q="a_i")
+        assert total == 0

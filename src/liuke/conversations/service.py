@@ -117,6 +117,15 @@ def _set_labels(s: Session, conv: Conversation, labels: list[str]) -> None:
             conv.labels.append(ConversationLabel(workspace_id=conv.workspace_id, label=lbl))
 
 
+def _ensure_active_owner(s: Session, workspace_id: int, user_id: int | None) -> None:
+    """A conversation may only be handed to someone who can still work on it."""
+    if user_id is None:
+        return
+    user = get_scoped(s, User, workspace_id, user_id, "user")
+    if not user.is_active:
+        raise BadRequest(detail=f"user {user_id} is deactivated and cannot own conversations")
+
+
 def create_conversation(
     s: Session,
     workspace_id: int,
@@ -137,7 +146,7 @@ def create_conversation(
     ensure_scoped_ids(s, Customer, workspace_id, [customer_id], "customer")
     ensure_scoped_ids(s, SkillGroup, workspace_id, [skill_group_id], "skill_group")
     ensure_scoped_ids(s, ProductLine, workspace_id, [product_line_id], "product_line")
-    ensure_scoped_ids(s, User, workspace_id, [assignee_id], "user")
+    _ensure_active_owner(s, workspace_id, assignee_id)
     same_external_id = scoped(Conversation, workspace_id).where(
         Conversation.channel_id == channel_id, Conversation.external_id == external_id
     )
@@ -200,7 +209,7 @@ def update_conversation(
     conv = get_scoped(s, Conversation, workspace_id, conversation_id, "conversation")
     now = at or utcnow()
     if assignee_id is not None and assignee_id != conv.assignee_id:
-        ensure_scoped_ids(s, User, workspace_id, [assignee_id], "user")
+        _ensure_active_owner(s, workspace_id, assignee_id)
         if conv.assignee_id is not None:
             raise BadRequest(detail="conversation already has an owner; transfer it with a reason")
         conv.assignee_id = assignee_id
@@ -271,6 +280,8 @@ def transfer_conversation(
     if to_user_id is None and to_skill_group_id is None:
         raise BadRequest(detail="transfer to a user or a skill group")
     conv = get_scoped(s, Conversation, workspace_id, conversation_id, "conversation")
+    # Not _ensure_active_owner: imports replay historic transfers to since-deactivated users.
+    # Live routing (which picks targets itself) must only choose active agents.
     ensure_scoped_ids(s, User, workspace_id, [to_user_id], "user")
     ensure_scoped_ids(s, SkillGroup, workspace_id, [to_skill_group_id], "skill_group")
     if to_user_id is not None and to_user_id == conv.assignee_id:

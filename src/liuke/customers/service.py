@@ -326,9 +326,15 @@ def list_customers(
 ) -> tuple[list[Customer], int]:
     stmt = scoped(Customer, workspace_id)
     if q:
-        like = f"%{q.strip()}%"
+        # Case-insensitive on every backend; the user's % and _ are literal, not wildcards.
+        term = q.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        like = f"%{term}%"
         stmt = stmt.where(
-            or_(Customer.name.like(like), Customer.phone.like(like), Customer.email.like(like))
+            or_(
+                Customer.name.ilike(like, escape="\\"),
+                Customer.phone.ilike(like, escape="\\"),
+                Customer.email.ilike(like, escape="\\"),
+            )
         )
     if tier:
         stmt = stmt.where(Customer.tier == _check_tier(tier))
