@@ -11,12 +11,11 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from liuke.commerce.models import DailySales, Order, Product, ProductLine
 from liuke.conversations.models import Conversation
-from liuke.core.db import utcnow
+from liuke.core.db import add_or_existing, utcnow
 from liuke.core.errors import BadRequest, Conflict
 from liuke.core.events import emit
 from liuke.core.pagination import fetch_page
@@ -125,15 +124,7 @@ def _daily_row(s: Session, workspace_id: int, line_id: int, day: date) -> DailyS
         units=0,
         revenue=Decimal("0"),
     )
-    try:
-        with s.begin_nested():
-            s.add(row)
-            s.flush()
-    except IntegrityError:
-        row = s.scalar(stmt)  # another transaction created it first: use theirs
-        if row is None:
-            raise
-    return row
+    return add_or_existing(s, row, lambda: s.scalar(stmt))[0]  # theirs if they were first
 
 
 def _bump_daily_sales(
@@ -190,16 +181,12 @@ def record_order(
         ordered_at=at,
         source_conversation_id=source_conversation_id,
     )
-    try:
-        with s.begin_nested():
-            s.add(order)
-            s.flush()
-    except IntegrityError:
-        # a concurrent request recorded the same external id first: this is a replay of it
-        found = s.scalar(by_external_id) if external_id is not None else None
-        if found is None:
-            raise
-        return found, False
+    # a concurrent request may record the same external id first: this is a replay of it
+    order, created = add_or_existing(
+        s, order, lambda: s.scalar(by_external_id) if external_id is not None else None
+    )
+    if not created:
+        return order, False
     _bump_daily_sales(
         s,
         workspace_id,

@@ -11,7 +11,6 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, func, insert, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, lazyload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -25,7 +24,7 @@ from liuke.conversations.models import (
     ConversationLabel,
     Message,
 )
-from liuke.core.db import utcnow
+from liuke.core.db import add_or_existing, retry_on_conflict, utcnow
 from liuke.core.errors import BadRequest, Conflict, IdempotencyConflict, NotFound
 from liuke.core.events import emit, emit_many
 from liuke.core.pagination import fetch_page
@@ -171,16 +170,12 @@ def create_conversation(
         meta=dict(meta or {}),
     )
     _set_labels(s, conv, labels or [])
-    try:
-        with s.begin_nested():
-            s.add(conv)
-            s.flush()
-    except IntegrityError:
-        # a concurrent request opened the same external conversation first: a replay of it
-        existing = s.scalar(same_external_id) if external_id is not None else None
-        if existing is None:
-            raise
-        return existing, False
+    # a concurrent request may open the same external conversation first: a replay of it
+    conv, created = add_or_existing(
+        s, conv, lambda: s.scalar(same_external_id) if external_id is not None else None
+    )
+    if not created:
+        return conv, False
     emit(
         s,
         workspace_id,
@@ -381,14 +376,9 @@ def post_messages(s: Session, workspace_id: int, items: list[NewMessage]) -> lis
     # between our look-up and our insert. The insert then fails on the unique key; roll back
     # to the savepoint (the locks are taken outside it and stay held) and look again, now
     # seeing the committed message, so the item becomes a replay (or an idempotency conflict).
-    for attempt in range(_KEY_RACE_RETRIES + 1):
-        try:
-            with s.begin_nested():
-                return _append_messages(s, workspace_id, items, convs)
-        except IntegrityError:
-            if attempt == _KEY_RACE_RETRIES:
-                raise
-    raise AssertionError("unreachable")
+    return retry_on_conflict(
+        s, lambda: _append_messages(s, workspace_id, items, convs), _KEY_RACE_RETRIES
+    )
 
 
 _KEY_RACE_RETRIES = 3

@@ -5,15 +5,16 @@ The schema is owned by Alembic migrations; nothing here creates tables.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -129,3 +130,33 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+T = TypeVar("T")
+
+
+def add_or_existing(s: Session, obj: T, find: Callable[[], T | None]) -> tuple[T, bool]:
+    """Insert ``obj`` in a savepoint; if a concurrent transaction committed the same unique key
+    first, return that row instead (``created`` False). Other integrity errors propagate."""
+    try:
+        with s.begin_nested():
+            s.add(obj)
+            s.flush()
+    except IntegrityError:
+        existing = find()
+        if existing is None:
+            raise
+        return existing, False
+    return obj, True
+
+
+def retry_on_conflict(s: Session, work: Callable[[], T], retries: int) -> T:
+    """Run ``work`` in a savepoint, again after a unique-key race: the retry sees the winner's row."""
+    for attempt in range(retries + 1):
+        try:
+            with s.begin_nested():
+                return work()
+        except IntegrityError:
+            if attempt == retries:
+                raise
+    raise AssertionError("unreachable")

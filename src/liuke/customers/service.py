@@ -11,10 +11,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import or_, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from liuke.core.db import utcnow
+from liuke.core.db import retry_on_conflict, utcnow
 from liuke.core.errors import BadRequest, Conflict
 from liuke.core.events import emit
 from liuke.core.pagination import fetch_page
@@ -114,16 +113,11 @@ def resolve_customer(
     the winner's committed profile, so the caller gets a match instead of an error.
     """
     phone, email = normalize_phone(phone), normalize_email(email)
-    for attempt in range(_RESOLVE_RETRIES + 1):
-        try:
-            with s.begin_nested():
-                return _resolve(
-                    s, workspace_id, external, phone, email, name, tier, tags, attributes
-                )
-        except IntegrityError:
-            if attempt == _RESOLVE_RETRIES:
-                raise
-    raise AssertionError("unreachable")
+    return retry_on_conflict(
+        s,
+        lambda: _resolve(s, workspace_id, external, phone, email, name, tier, tags, attributes),
+        _RESOLVE_RETRIES,
+    )
 
 
 _RESOLVE_RETRIES = 2
