@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,9 +60,12 @@ def _create_pg_database() -> tuple[str, Callable[[], None]]:
     return url, drop
 
 
-@pytest.fixture(scope="session")
-def pg_url() -> Iterator[str]:
-    """An empty, migrated-by-nobody PostgreSQL database for this test run."""
+@contextmanager
+def empty_database_url(backend: str, directory: Path) -> Iterator[str]:
+    """A new, empty (unmigrated) database of ``backend``, removed afterwards."""
+    if backend == "sqlite":
+        yield f"sqlite:///{directory / 'liuke.db'}"
+        return
     try:
         url, drop = _create_pg_database()
     except Exception as exc:
@@ -71,6 +75,13 @@ def pg_url() -> Iterator[str]:
         yield url
     finally:
         drop()
+
+
+@pytest.fixture(scope="session")
+def pg_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """An empty PostgreSQL database for this test run."""
+    with empty_database_url("postgresql", tmp_path_factory.getbasetemp()) as url:
+        yield url
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])

@@ -15,7 +15,7 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -40,7 +40,7 @@ from liuke.core.events import (
 from liuke.core.migrate import upgrade
 from liuke.workspaces import service as ws_service
 from liuke.workspaces.models import Workspace
-from tests.conftest import _create_pg_database, unavailable
+from tests.conftest import empty_database_url
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 
@@ -49,21 +49,9 @@ SRC = Path(__file__).resolve().parents[2] / "src"
 def outbox_url(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
-    drop: Callable[[], None] | None = None
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('outbox') / 'outbox.db'}"
-    else:
-        try:
-            url, drop = _create_pg_database()
-        except Exception as exc:
-            unavailable("PostgreSQL", exc)
-            raise
-    upgrade(url)
-    try:
+    with empty_database_url(request.param, tmp_path_factory.mktemp("outbox")) as url:
+        upgrade(url)
         yield url
-    finally:
-        if drop is not None:
-            drop()
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -13,27 +13,15 @@ from sqlalchemy import inspect, text
 from liuke.core.db import make_engine
 from liuke.core.migrate import alembic_config, downgrade, upgrade
 from liuke.models import Base
-from tests.conftest import _create_pg_database, unavailable
+from tests.conftest import empty_database_url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def empty_url(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
-    drop: Callable[[], None] | None = None
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('mig') / 'empty.db'}"
-    else:
-        try:
-            url, drop = _create_pg_database()
-        except Exception as exc:
-            unavailable("PostgreSQL", exc)
-            raise
-    try:
+    with empty_database_url(request.param, tmp_path_factory.mktemp("mig")) as url:
         yield url
-    finally:
-        if drop is not None:
-            drop()
 
 
 def _tables(url: str) -> set[str]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -19,7 +19,7 @@ from liuke.customers.models import Customer
 from liuke.simulate import WorkspaceExistsError, demo_logins, simulate_world
 from liuke.simulate.world import insert_rows, table_of
 from liuke.workspaces.service import create_workspace, login
-from tests.conftest import _create_pg_database, unavailable
+from tests.conftest import empty_database_url
 
 from .helpers import END, fresh_db
 
@@ -29,23 +29,13 @@ TINY: dict[str, Any] = {"days": 14, "customers": 300, "conversations": 1500, "ag
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def own_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
     """A fresh database of each kind (not the shared one: a world is large and noisy)."""
-    drop: Callable[[], None] | None = None
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'own.db'}"
-    else:
+    with empty_database_url(request.param, tmp_path) as url:
+        upgrade(url)
+        database = Database(url)
         try:
-            url, drop = _create_pg_database()
-        except Exception as exc:
-            unavailable("PostgreSQL", exc)
-            raise
-    upgrade(url)
-    database = Database(url)
-    try:
-        yield database
-    finally:
-        database.dispose()
-        if drop is not None:
-            drop()
+            yield database
+        finally:
+            database.dispose()
 
 
 def test_runs_on_every_backend(own_db: Database) -> None:
