@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -16,6 +16,7 @@ from liuke.core.events import emit
 from liuke.core.ratelimit import FailureLimiter, make_counter
 from liuke.core.security import (
     DUMMY_PASSWORD_HASH,
+    constant_time_equal,
     hash_password,
     hash_token,
     new_api_key,
@@ -374,7 +375,11 @@ def principal_from_api_key(s: Session, key: str) -> Principal:
     if prefix is None:
         raise Unauthenticated()
     row = s.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
-    if row is None or row.revoked_at is not None or row.key_hash != hash_token(key):
+    if (
+        row is None
+        or row.revoked_at is not None
+        or not constant_time_equal(row.key_hash, hash_token(key))
+    ):
         raise Unauthenticated()
     now = utcnow()
     if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=1):
@@ -385,7 +390,3 @@ def principal_from_api_key(s: Session, key: str) -> Principal:
         api_key_id=row.id,
         name=row.name,
     )
-
-
-def count_users(s: Session, workspace_id: int) -> int:
-    return int(s.scalar(select(func.count()).where(User.workspace_id == workspace_id)) or 0)
