@@ -18,6 +18,7 @@ from liuke.core.config import Settings, get_settings
 from liuke.core.db import Database
 from liuke.core.events import dispatch_pending
 from liuke.customers.api import router as customers_router
+from liuke.quality.api import router as quality_router
 from liuke.web.pages import mount_pages
 from liuke.workspaces.api import router as workspaces_router
 from liuke.workspaces.events_api import router as events_router
@@ -71,6 +72,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         customers_router,
         commerce_router,
         conversations_router,
+        quality_router,
         events_router,
     ):
         app.include_router(router)

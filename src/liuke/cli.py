@@ -24,6 +24,8 @@ from liuke.core.config import get_settings
 from liuke.core.db import Database
 from liuke.core.errors import AppError
 from liuke.core.i18n import translate
+from liuke.quality.cli import app as quality_app
+from liuke.quality.cli import backfill as quality_backfill
 
 app = typer.Typer(help="liuke 留客 — customer service that keeps customers.", no_args_is_help=True)
 user_app = typer.Typer(help="Manage users.", no_args_is_help=True)
@@ -32,6 +34,7 @@ events_app = typer.Typer(help="Domain events (outbox).", no_args_is_help=True)
 app.add_typer(user_app, name="user")
 app.add_typer(workspace_app, name="workspace")
 app.add_typer(events_app, name="events")
+app.add_typer(quality_app, name="quality")
 console = Console()
 err = Console(stderr=True)
 
@@ -118,6 +121,7 @@ def events_dispatch(
     """Deliver pending domain events to their subscribers (at least once)."""
     import time
 
+    import liuke.quality.events  # noqa: F401  (registers the quality subscribers)
     from liuke.core.events import dispatch_pending
 
     db = _db(database_url)
@@ -304,10 +308,23 @@ def demo(
             ground_truth=Path("var/ground_truth.json"),
             database_url=url,
         )
+        _demo_quality(db)
     db.dispose()
     if serve_after:
         console.print(f"open http://{host}:{port}/  (API docs: http://{host}:{port}/docs)")
         serve(host=host, port=port, database_url=url)
+
+
+def _demo_quality(db: Database) -> None:
+    """Train the emotion model when the public data is there, then inspect the demo history."""
+    from liuke.quality.cli import train_emotion, workspace_id
+    from liuke.quality.customer_emotion import MODEL_FILE
+
+    data = Path("../shared/data")
+    if not (get_settings().model_dir / MODEL_FILE).exists() and data.exists():
+        train_emotion(data=data, out=None)
+    n = quality_backfill(db, workspace_id(db, "demo"))
+    console.print(f"quality: inspected {n:,} demo conversations")
 
 
 def _print_logins(logins: list[tuple[str, str, str]]) -> None:

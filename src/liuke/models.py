@@ -5,6 +5,7 @@ from liuke.conversations import models as conversations_models
 from liuke.core import events as core_events
 from liuke.core.db import Base
 from liuke.customers import models as customers_models
+from liuke.quality import models as quality_models
 from liuke.workspaces import models as workspaces_models
 
 __all__ = [
@@ -13,5 +14,6 @@ __all__ = [
     "conversations_models",
     "core_events",
     "customers_models",
+    "quality_models",
     "workspaces_models",
 ]

@@ -28,6 +28,7 @@ class Settings(BaseSettings):
     dispatch_interval_s: float = Field(default=1.0, gt=0)
     dispatch_in_process: bool = Field(default=True)
     static_vendor_dir: Path = Field(default=Path("node_modules"))
+    model_dir: Path = Field(default=Path("var/models"), description="trained model files")
 
 
 @lru_cache(maxsize=1)

@@ -25,6 +25,8 @@ PERMISSIONS: dict[str, tuple[str, str]] = {
     "imports.run": ("导入数据", "Import data"),
     "events.read": ("查看事件", "View events"),
     "analytics.read": ("查看报表", "View analytics"),
+    "quality.review": ("复核质检结果", "Review quality inspections"),
+    "quality.manage": ("管理质检规则", "Manage inspection rules"),
 }
 ALL_PERMISSIONS = frozenset(PERMISSIONS)
 
@@ -44,6 +46,8 @@ BUILTIN_ROLES: dict[str, frozenset[str]] = {
             "imports.run",
             "events.read",
             "analytics.read",
+            "quality.review",
+            "quality.manage",
         }
     ),
     "agent": frozenset(

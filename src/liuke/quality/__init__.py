@@ -1,0 +1,1 @@
+"""Quality inspection of every conversation: rules, emotion, attitude, review."""
