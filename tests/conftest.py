@@ -35,6 +35,9 @@ SHARED_DATA = Path(
     )
 ).resolve()
 PASSWORD = "correct-horse-9"
+# Tests see no trained model file unless they build one: the lexicon fallback is deterministic
+# on every machine (a developer's var/models must not change what the suite asserts).
+os.environ.setdefault("LIUKE_MODEL_DIR", str(Path(__file__).resolve().parent / "no-models"))
 
 
 def unavailable(what: str, why: object) -> None:

@@ -26,7 +26,9 @@ from liuke.core.config import Settings
 from liuke.core.db import Base, Database
 from liuke.core.events import OutboxEvent
 from liuke.customers.models import Customer
+from liuke.core.events import dispatch_pending
 from liuke.models import Base as _all_models  # noqa: F401  (every table registered)
+from liuke.quality.models import CoachingNote, Inspection, InspectionRule, QualityAlert
 from liuke.workspaces.models import ApiKey, Role, SkillGroup, User, user_skill_groups
 
 V1 = "/api/v1"
@@ -134,6 +136,25 @@ def populate(c: TestClient, tag: str) -> Ids:
             json={"sender_type": "agent", "body": "在的", "sender_user_id": ids["user"]},
         )
     )
+    # quality: an agent brush-off, then rising customer anger (a live alert once dispatched)
+    for sender, body in (("agent", "不知道。"), ("customer", "太过分了！我要投诉！！")):
+        extra = {"sender_user_id": ids["user"]} if sender == "agent" else {}
+        ok(
+            c.post(
+                f"{V1}/conversations/{ids['conversation']}/messages",
+                json={"sender_type": sender, "body": body, **extra},
+            )
+        )
+    inspection = ok(c.post(f"{V1}/quality/conversations/{ids['conversation']}/inspect"))
+    ids["inspection"] = inspection["id"]
+    ids["hit"] = inspection["hits"][0]["id"]
+    ids["rule"] = ok(c.get(f"{V1}/quality/rules"))[0]["id"]
+    ids["coaching_note"] = ok(
+        c.post(
+            f"{V1}/quality/coaching-notes",
+            json={"agent_id": ids["user"], "body": "多给方案", "inspection_id": ids["inspection"]},
+        )
+    )["id"]
     ids["order"] = ok(
         c.post(
             f"{V1}/orders",
@@ -173,7 +194,12 @@ class World:
 def world(db: Database, make_workspace, client_for) -> World:  # type: ignore[no-untyped-def]
     wa, wb = make_workspace("A 店"), make_workspace("B 店")
     a, b = client_for(wa), client_for(wb)
-    return World(a, b, db, wa.id, wb.id, populate(a, "a"), populate(b, "b"))
+    w = World(a, b, db, wa.id, wb.id, populate(a, "a"), populate(b, "b"))
+    dispatch_pending(db)  # subscribers run: the live anger alerts appear
+    for client, ids in ((a, w.A), (b, w.B)):
+        alerts = ok(client.get(f"{V1}/quality/alerts"))["items"]
+        ids["alert"] = alerts[0]["id"]
+    return w
 
 
 def snapshot(db: Database, workspace_id: int) -> dict[str, list[tuple[Any, ...]]]:
@@ -284,6 +310,34 @@ PATH_CASES: dict[tuple[str, str], Build] = {
     ("POST", "/conversations/{conversation_id}/messages"): lambda w, t: (
         f"/conversations/{t['conversation']}/messages",
         {"sender_type": "customer", "body": "hacked", "idempotency_key": uniq("k")},
+    ),
+    ("PATCH", "/quality/rules/{rule_id}"): lambda w, t: (
+        f"/quality/rules/{t['rule']}",
+        {"weight": 1, "is_active": False},
+    ),
+    ("GET", "/quality/inspections/{inspection_id}"): lambda w, t: (
+        f"/quality/inspections/{t['inspection']}",
+        None,
+    ),
+    ("POST", "/quality/conversations/{conversation_id}/inspect"): lambda w, t: (
+        f"/quality/conversations/{t['conversation']}/inspect",
+        None,
+    ),
+    ("POST", "/quality/inspections/{inspection_id}/review"): lambda w, t: (
+        f"/quality/inspections/{t['inspection']}/review",
+        {"verdicts": {str(t["hit"]): "confirmed"}},
+    ),
+    ("POST", "/quality/hits/{hit_id}/service-failure"): lambda w, t: (
+        f"/quality/hits/{t['hit']}/service-failure",
+        {"note": "isolation"},
+    ),
+    ("GET", "/quality/agents/{agent_id}/trend"): lambda w, t: (
+        f"/quality/agents/{t['user']}/trend",
+        None,
+    ),
+    ("POST", "/quality/alerts/{alert_id}/acknowledge"): lambda w, t: (
+        f"/quality/alerts/{t['alert']}/acknowledge",
+        None,
     ),
 }
 
@@ -459,6 +513,21 @@ BODY_CASES: dict[tuple[str, str, str], Ref] = {
         f"/conversations/{w.A['conversation']}/messages",
         {"sender_type": "agent", "body": "x", "sender_user_id": t["user"]},
     ),
+    ("POST", "/quality/coaching-notes", "agent_id"): lambda w, t: (
+        "POST",
+        "/quality/coaching-notes",
+        {"agent_id": t["user"], "body": "x"},
+    ),
+    ("POST", "/quality/coaching-notes", "inspection_id"): lambda w, t: (
+        "POST",
+        "/quality/coaching-notes",
+        {"agent_id": w.A["user"], "body": "x", "inspection_id": t["inspection"]},
+    ),
+    ("POST", "/quality/coaching-notes", "hit_id"): lambda w, t: (
+        "POST",
+        "/quality/coaching-notes",
+        {"agent_id": w.A["user"], "body": "x", "hit_id": t["hit"]},
+    ),
     ("POST", "/messages:batch", "conversation_id"): lambda w, t: (
         "POST",
         "/messages:batch",
@@ -568,6 +637,12 @@ LIST_CASES: dict[str, tuple[Any, Extract]] = {
     "/channels": (Channel, _items()),
     "/conversations": (Conversation, _items()),
     "/events": (OutboxEvent, _items()),
+    "/quality/rules": (InspectionRule, _items()),
+    "/quality/inspections": (Inspection, _items()),
+    "/quality/coaching-notes": (CoachingNote, _items()),
+    "/quality/agents": (User, _items("agent_id")),
+    "/quality/summary": (None, lambda b: [int(b["workspace_id"])]),
+    "/quality/alerts": (QualityAlert, _items()),
 }
 
 # list endpoint -> {query parameter: key of the B id to filter by}
@@ -586,6 +661,9 @@ FILTER_CASES: dict[str, dict[str, str]] = {
         "assignee_id": "user",
         "skill_group_id": "skill_group",
     },
+    "/quality/inspections": {"agent_id": "user"},
+    "/quality/coaching-notes": {"agent_id": "user"},
+    "/quality/alerts": {"conversation_id": "conversation"},
 }
 
 
@@ -628,6 +706,9 @@ def test_lists_show_only_the_callers_rows(world: World) -> None:
                     "/api-keys",
                     "/product-lines",
                     "/channels",
+                    "/quality/rules",
+                    "/quality/agents",
+                    "/quality/summary",
                 )
                 else None,
             )

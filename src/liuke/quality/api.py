@@ -199,9 +199,7 @@ def summary(principal: Reader, s: DbSession) -> SummaryOut:
             select(Inspection.review_status, func.count())
             .where(Inspection.workspace_id == ws)
             .group_by(Inspection.review_status)
-        )
-        .tuples()
-        .all()
+        ).all()
     )
     return SummaryOut(
         workspace_id=ws,

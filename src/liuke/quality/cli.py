@@ -127,9 +127,7 @@ def summary_cmd(
                     select(Message.seq, Message.body).where(
                         Message.workspace_id == ws, Message.conversation_id == ins.conversation_id
                     )
-                )
-                .tuples()
-                .all()
+                ).all()
             )
             for h in s.scalars(select(InspectionHit).where(InspectionHit.inspection_id == ins.id)):
                 text = bodies.get(h.message_seq, "") if h.message_seq is not None else ""

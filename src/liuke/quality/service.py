@@ -12,7 +12,7 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select
@@ -45,6 +45,7 @@ DEFAULT_REVIEW = {"below_score": 70, "anger": 0.85, "sample_share": 0.02}
 MUTE_PRECISION = 0.3
 MUTE_MIN_VERDICTS = 5
 CHUNK = 500
+CHURN_WINDOW = timedelta(days=30)  # churn "after" a conversation: within this many days
 
 
 # --- rules -------------------------------------------------------------------------------------
@@ -223,9 +224,9 @@ def transcripts(
 ) -> list[Transcript]:
     ids = [c.id for c in conversations]
     kinds = dict(
-        s.execute(select(Channel.id, Channel.kind).where(Channel.workspace_id == workspace_id))
-        .tuples()
-        .all()
+        s.execute(
+            select(Channel.id, Channel.kind).where(Channel.workspace_id == workspace_id)
+        ).all()
     )
     by_conv: dict[int, list[Msg]] = defaultdict(list)
     if ids:
@@ -241,7 +242,7 @@ def transcripts(
             )
             .where(Message.workspace_id == workspace_id, Message.conversation_id.in_(ids))
             .order_by(Message.conversation_id, Message.seq)
-        ).tuples()
+        )
         for cid, seq, sender, body, at, uid, mid in rows:
             by_conv[cid].append(Msg(seq, sender, body, at, uid, mid))
     return [
@@ -267,7 +268,7 @@ def _primary_agent(c: Conversation, t: Transcript) -> int | None:
 def inspect_conversations(
     s: Session, workspace_id: int, conversation_ids: Sequence[int], emotion: CustomerEmotion
 ) -> list[Inspection]:
-    """Inspect (or re-inspect) conversations; reviewed verdicts on unchanged hits are kept."""
+    """Inspect (or re-inspect) conversations; unchanged hits keep their id and verdict."""
     ensure_scoped_ids(s, Conversation, workspace_id, conversation_ids, "conversation")
     specs = _specs(ensure_rules(s, workspace_id))
     review = _review_settings(s, workspace_id)
@@ -304,20 +305,16 @@ def _store(
             scoped(Inspection, workspace_id).where(Inspection.conversation_id.in_(ids))
         )
     }
-    kept: dict[tuple[int, str, int | None, str], InspectionHit] = {}
+    HitKey = tuple[int, str, str | None, int | None, str]
+    previous: dict[HitKey, list[InspectionHit]] = defaultdict(list)
     if old:
         for h in s.scalars(
-            scoped(InspectionHit, workspace_id).where(
-                InspectionHit.inspection_id.in_([i.id for i in old.values()]),
-                InspectionHit.verdict.is_not(None),
-            )
+            scoped(InspectionHit, workspace_id)
+            .where(InspectionHit.inspection_id.in_([i.id for i in old.values()]))
+            .order_by(InspectionHit.id)
         ):
-            kept[(h.conversation_id, h.rule_code, h.message_seq, h.evidence)] = h
-        s.execute(
-            delete(InspectionHit).where(
-                InspectionHit.inspection_id.in_([i.id for i in old.values()])
-            )
-        )
+            key = (h.conversation_id, h.rule_code, h.category, h.message_seq, h.evidence)
+            previous[key].append(h)
     now = utcnow()
     inspections: list[Inspection] = []
     for c, t, r in zip(convs, ts, results, strict=True):
@@ -342,8 +339,15 @@ def _store(
     s.flush()
     rows = []
     for c, ins, r in zip(convs, inspections, results, strict=True):
+        overturned = 0
         for hit in r.hits:
-            prior = kept.get((c.id, hit.rule, hit.seq, hit.evidence))
+            same = previous.get((c.id, hit.rule, hit.category, hit.seq, hit.evidence))
+            if same:  # unchanged finding: keep its id and any verdict on it
+                h = same.pop(0)
+                h.points, h.kind, h.agent_id = hit.points, hit.kind, hit.agent_id
+                h.span_start, h.span_end = hit.span if hit.span else (None, None)
+                overturned += hit.points if h.verdict == "overturned" else 0
+                continue
             rows.append(
                 {
                     "workspace_id": workspace_id,
@@ -358,14 +362,15 @@ def _store(
                     "span_start": hit.span[0] if hit.span else None,
                     "span_end": hit.span[1] if hit.span else None,
                     "points": hit.points,
-                    "verdict": prior.verdict if prior else None,
-                    "reviewed_by": prior.reviewed_by if prior else None,
-                    "reviewed_at": prior.reviewed_at if prior else None,
-                    "escalated_at": prior.escalated_at if prior else None,
                 }
             )
+        ins.score = min(100, ins.score + overturned)
+    gone = [h.id for hs in previous.values() for h in hs]
+    if gone:
+        s.execute(delete(InspectionHit).where(InspectionHit.id.in_(gone)))
     if rows:
         s.execute(insert(InspectionHit), rows)
+    s.flush()
     for c, ins in zip(convs, inspections, strict=True):
         emit(
             s,
@@ -557,7 +562,7 @@ def check_live_anger(
             )
             .order_by(Message.seq.desc())
             .limit(6)
-        ).tuples()
+        )
     )[::-1]
     if len(rows) < 2:
         return None
@@ -668,9 +673,7 @@ def agent_quality(
         if category:
             cats[agent_id][category] = cats[agent_id].get(category, 0) + int(n)
     names = dict(
-        s.execute(select(User.id, User.name).where(User.workspace_id == workspace_id))
-        .tuples()
-        .all()
+        s.execute(select(User.id, User.name).where(User.workspace_id == workspace_id)).all()
     )
     out = [
         AgentQuality(
@@ -723,7 +726,7 @@ class Outcome:
     kind: str  # a hit kind, or "none" for conversations without hits
     conversations: int
     customers: int
-    churned: float | None  # share of those customers who churned after the conversation
+    churned: float | None  # share of conversations whose customer churned within 30 days
     complaints: float | None  # share of conversations labelled as a complaint
     csat: float | None  # mean CSAT (1-5) where surveyed
 
@@ -776,18 +779,23 @@ def outcomes(s: Session, workspace_id: int) -> list[Outcome]:
             groups[kind].append((cid, ended))
     out = []
     for kind, members in sorted(groups.items()):
-        customers: dict[int, datetime | None] = {}
+        customers: set[int] = set()
         scores: list[float] = []
+        churn: list[float] = []
         for cid, ended in members:
             cust, meta = facts.get(cid, (None, {}))
             if cust is not None:
-                customers[cust] = min(filter(None, (customers.get(cust), ended)), default=None)
+                customers.add(cust)
+                gone = churned_at.get(cust)
+                churn.append(
+                    1.0
+                    if gone is not None
+                    and ended is not None
+                    and timedelta(0) <= _aware(gone) - ended <= CHURN_WINDOW
+                    else 0.0
+                )
             if isinstance((meta or {}).get("csat"), int | float):
                 scores.append(float(meta["csat"]))
-        churn = [
-            1.0 if c in churned_at and (e is None or _aware(churned_at[c]) >= e) else 0.0
-            for c, e in customers.items()
-        ]
         out.append(
             Outcome(
                 kind,
@@ -802,8 +810,6 @@ def outcomes(s: Session, workspace_id: int) -> list[Outcome]:
 
 
 def _aware(d: datetime) -> datetime:
-    from datetime import UTC
-
     return d if d.tzinfo else d.replace(tzinfo=UTC)
 
 
