@@ -19,6 +19,7 @@ from liuke.core.db import Database
 from liuke.core.events import dispatch_pending
 from liuke.customers.api import router as customers_router
 from liuke.quality.api import router as quality_router
+from liuke.quality.pages import router as quality_pages
 from liuke.web.pages import mount_pages
 from liuke.workspaces.api import router as workspaces_router
 from liuke.workspaces.events_api import router as events_router
@@ -81,5 +82,6 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     def healthz() -> JSONResponse:
         return JSONResponse({"status": "ok", "version": __version__})
 
+    app.include_router(quality_pages)
     mount_pages(app)
     return app

@@ -9,11 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +23,7 @@ from liuke.core.migrate import upgrade
 from liuke.customers import service as cust_service
 from liuke.web.vendor import REPO_ROOT
 from liuke.workspaces import service as ws_service
+from tests.e2e.server import run_server
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -115,20 +112,6 @@ def _seed(db: Database) -> int:
         return ws.id
 
 
-def _wait_ready(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited early:\n{log.read_text(errors='replace')}")
-        try:
-            with urllib.request.urlopen(url, timeout=1) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"server not ready after 30 s:\n{log.read_text(errors='replace')}")
-
-
 @pytest.fixture(scope="module")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """uvicorn in a subprocess on a socket we bound ourselves (no free-port race)."""
@@ -137,49 +120,10 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     upgrade(url)
     db = Database(url)
     workspace_id = _seed(db)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(64)
-    port = sock.getsockname()[1]
-    env = {
-        **os.environ,
-        "LIUKE_DATABASE_URL": url,
-        "LIUKE_DISPATCH_IN_PROCESS": "false",
-        "LIUKE_STATIC_VENDOR_DIR": str(REPO_ROOT / "node_modules"),
-    }
-    log = tmp / "server.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "liuke.app:create_app",
-                "--factory",
-                "--fd",
-                str(sock.fileno()),
-                "--log-level",
-                "warning",
-            ],
-            env=env,
-            cwd=tmp,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            pass_fds=[sock.fileno()],
-        )
-    base_url = f"http://127.0.0.1:{port}"
     try:
-        _wait_ready(f"{base_url}/healthz", proc, log)
-        yield LiveServer(base_url, db, workspace_id)
+        with run_server(url, tmp) as base_url:
+            yield LiveServer(base_url, db, workspace_id)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        sock.close()
         db.dispose()
 
 

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query
 from sqlalchemy import func, select
 
+import liuke.quality.messages  # noqa: F401  (entity names for error messages)
 from liuke.core.api import Page, PageParams, page_params
 from liuke.core.pagination import page_of
 from liuke.core.tenancy import get_scoped, scoped

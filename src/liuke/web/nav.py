@@ -44,7 +44,7 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("customers", "/customers", ("customers.read",)),
     NavItem("bot", "/bot", ("conversations.read",)),
     NavItem("complaints", "/complaints", ("conversations.read",)),
-    NavItem("quality", "/quality", ("analytics.read",)),
+    NavItem("quality", "/quality", ("analytics.read",), built=True),
     NavItem("satisfaction", "/satisfaction", ("analytics.read",)),
     NavItem("analytics", "/analytics", ("analytics.read",)),
     NavItem("reports", "/reports", ("analytics.read",)),

@@ -41,8 +41,13 @@ HTML_LANG = {"zh_CN": "zh-CN", "en": "en"}
 LOCALE_MAX_AGE = 365 * 24 * 3600
 POLL_SECONDS = 5
 
+# The shell's templates first, then each capability's own ``<capability>/templates`` folder
+# (their files live in a sub-folder named after the capability, e.g. ``quality/list.html``).
+_CAPABILITY_TEMPLATES = sorted(p for p in WEB_DIR.parent.glob("*/templates") if p.parent != WEB_DIR)
+TEMPLATE_DIRS = [WEB_DIR / "templates", *_CAPABILITY_TEMPLATES]
+
 templates = Environment(
-    loader=FileSystemLoader(WEB_DIR / "templates"),
+    loader=FileSystemLoader(TEMPLATE_DIRS),
     autoescape=True,
     undefined=StrictUndefined,  # a typo in a template fails the tests instead of rendering ""
     trim_blocks=True,
@@ -129,7 +134,7 @@ class Viewer:
     nav: list[dict[str, Any]] = field(default_factory=list)
 
 
-def _viewer(s: Session, principal: Principal, active: str) -> Viewer:
+def page_viewer(s: Session, principal: Principal, active: str) -> Viewer:
     ws = s.get(Workspace, principal.workspace_id)
     nav = [
         {
@@ -179,6 +184,7 @@ def render(
         languages=languages,
         viewer=viewer,
         htmx_url=_vendor(request).url("htmx.min.js"),
+        echarts_url=_vendor(request).url("echarts.min.js"),
         **context,
     )
     response = HTMLResponse(html, status_code=status_code)
@@ -384,7 +390,7 @@ def home(request: Request, s: DbSession) -> Response:
     if principal is None:
         return redirect(login_url(current_path(request)))
     locale = page_locale(request, principal)
-    viewer = _viewer(s, principal, active="home")
+    viewer = page_viewer(s, principal, active="home")
     return render(
         request,
         "home.html",
