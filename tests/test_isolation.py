@@ -24,9 +24,8 @@ from liuke.commerce.models import Order, Product, ProductLine
 from liuke.conversations.models import Channel, Conversation, Message
 from liuke.core.config import Settings
 from liuke.core.db import Base, Database
-from liuke.core.events import OutboxEvent
+from liuke.core.events import OutboxEvent, dispatch_pending
 from liuke.customers.models import Customer
-from liuke.core.events import dispatch_pending
 from liuke.models import Base as _all_models  # noqa: F401  (every table registered)
 from liuke.quality.models import CoachingNote, Inspection, InspectionRule, QualityAlert
 from liuke.workspaces.models import ApiKey, Role, SkillGroup, User, user_skill_groups

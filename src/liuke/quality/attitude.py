@@ -22,7 +22,25 @@ DEFAULT_CUES: dict[str, tuple[str, ...]] = {
     "impatient": lexicon.IMPATIENT,
     "perfunctory": lexicon.PERFUNCTORY,
 }
-_HELP_OFFERS = ("帮您", "为您", "给您", "您看", "建议您", "help you", "let me", "i can", "i will")
+# A reply that offers help, an alternative or a reason is not a brush-off.
+_HELP_OFFERS = (
+    "帮您",
+    "为您",
+    "给您",
+    "您看",
+    "建议",
+    "可以",
+    "只能",
+    "需要",
+    "因为",
+    "请您",
+    "help you",
+    "let me",
+    "i can",
+    "i will",
+    "you can",
+    "because",
+)
 _POLITE_FOLLOWERS = ("您", "你的", "是否", "能否", "whether", "if you")
 PERFUNCTORY_MAX_CHARS = 30
 

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from liuke.core.config import get_settings
@@ -131,4 +132,4 @@ def summary_cmd(
             )
             for h in s.scalars(select(InspectionHit).where(InspectionHit.inspection_id == ins.id)):
                 text = bodies.get(h.message_seq, "") if h.message_seq is not None else ""
-                console.print(f"  [{h.rule_code}] {h.evidence!r} <- {text[:80]!r}")
+                console.print(escape(f"  [{h.rule_code}] {h.evidence!r} <- {text[:80]!r}"))

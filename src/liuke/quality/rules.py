@@ -141,23 +141,30 @@ def _attitude(spec: RuleSpec, c: Context) -> list[tuple[Msg | None, str, dict[st
 
 @_check("one_word_reply")
 def _one_word(spec: RuleSpec, c: Context) -> list[tuple[Msg | None, str, dict[str, Any]]]:
+    """A bare acknowledgement as the whole reply to a customer's question."""
     words = {normalise(w) for w in _phrases(spec, "words")}
     out: list[tuple[Msg | None, str, dict[str, Any]]] = []
-    for m in _agents(c.t):
-        t = normalise(m.body).strip("。.!！~～ ")
-        if t in words:
-            out.append((m, m.body, {}))
+    previous: Msg | None = None
+    for m in c.t.messages:
+        if m.sender == "agent" and previous is not None and previous.sender == "customer":
+            t = normalise(m.body).strip("。.!！~～ ")
+            if t in words and is_question(previous.body):
+                out.append((m, m.body, {}))
+        if m.sender in {"agent", "customer"}:
+            previous = m
     return out
 
 
 @_check("repetition")
 def _repetition(spec: RuleSpec, c: Context) -> list[tuple[Msg | None, str, dict[str, Any]]]:
+    """The same substantive reply sent again (templated pleasantries are meant to repeat)."""
     min_chars = int(spec.params.get("min_chars", 8))
+    pleasantries = [*lexicon.GREETINGS, *lexicon.CLOSINGS]
     seen: set[str] = set()
     out: list[tuple[Msg | None, str, dict[str, Any]]] = []
     for m in _agents(c.t):
         t = normalise(m.body)
-        if len(t) < min_chars:
+        if len(t) < min_chars or find_any(t, pleasantries):
             continue
         if t in seen:
             out.append((m, _snippet(m.body), {}))
@@ -223,9 +230,14 @@ def _silence(spec: RuleSpec, c: Context) -> list[tuple[Msg | None, str, dict[str
         limit = _seconds(spec, c.t, DEFAULT_SILENCE_SECONDS)
         out += [(r, f"{int(s)}s", {"seconds": s}) for _, r, s in _waits(c.t) if s > limit]
     pings = _phrases(spec, "pings")
-    for i, m in enumerate(c.t.messages):
-        waited = any(p.sender == "agent" for p in c.t.messages[:i])
-        if m.sender == "customer" and waited and len(m.body) <= 12 and find_any(m.body, pings):
+    msgs = [m for m in c.t.messages if m.sender in {"customer", "agent"}]
+    for i, m in enumerate(msgs):
+        # "在吗" counts when it follows the customer's own unanswered message, after an agent
+        # has joined; as an opener after the agent's last word it is just a new question.
+        unanswered = i > 0 and msgs[i - 1].sender == "customer"
+        joined = any(p.sender == "agent" for p in msgs[:i])
+        short = len(m.body) <= 12
+        if m.sender == "customer" and unanswered and joined and short and find_any(m.body, pings):
             out.append((m, m.body, {}))
     return out
 
@@ -258,17 +270,20 @@ def _promise(spec: RuleSpec, c: Context) -> list[tuple[Msg | None, str, dict[str
 
 @_check("apology_after_failure")
 def _apology(spec: RuleSpec, c: Context) -> list[tuple[Msg | None, str, dict[str, Any]]]:
+    """A customer who reports a failure unhappily is owed an apology within two replies."""
     triggers = _phrases(spec, "triggers")
     apologies = _phrases(spec)
     threshold = float(spec.params.get("negativity", 0.9))
+    with_trigger = float(spec.params.get("trigger_negativity", 0.6))
     out: list[tuple[Msg | None, str, dict[str, Any]]] = []
     msgs = list(c.t.messages)
     owed: Msg | None = None
     replies = 0
     for m in msgs:
         if m.sender == "customer" and owed is None:
-            e = c.emotions.get(m.seq)
-            if find_any(m.body, triggers) or (e is not None and e.negativity >= threshold):
+            neg = e.negativity if (e := c.emotions.get(m.seq)) is not None else 0.5
+            reported = find_any(m.body, triggers) is not None and neg >= with_trigger
+            if reported or neg >= threshold:
                 owed, replies = m, 0
         elif m.sender == "agent" and owed is not None:
             if find_any(m.body, apologies):
