@@ -34,7 +34,8 @@ def workspace_id(db: Database, slug: str) -> int:
 
 
 def backfill(db: Database, workspace_id: int, since_days: int | None = None) -> int:
-    """Inspect every ended conversation that has no inspection yet, in committed chunks."""
+    """Inspect every ended conversation that has no inspection yet, in committed chunks, and
+    check the open ones for rising anger (history written as facts raised no events)."""
     since = utcnow() - timedelta(days=since_days) if since_days else None
     with db.session() as s:
         ids = service.pending_conversation_ids(s, workspace_id, since)
@@ -47,6 +48,9 @@ def backfill(db: Database, workspace_id: int, since_days: int | None = None) -> 
                 service.inspect_conversations(s, workspace_id, ids[start : start + step], scorer)
             done += len(ids[start : start + step])
             status.update(f"inspected {done:,} / {len(ids):,}")
+        with db.session() as s:  # conversations still open: the live anger check
+            for conv_id in service.live_conversation_ids(s, workspace_id):
+                service.check_live_anger(s, workspace_id, conv_id, scorer)
     return done
 
 

@@ -77,6 +77,18 @@ def _clauses(texts: Sequence[str]) -> tuple[list[str], NDArray[np.int64]]:
     return out, np.asarray(owner, dtype=np.int64)
 
 
+def _dot_dense(x: sp.csr_matrix, w: NDArray[np.float32]) -> NDArray[np.float64]:
+    """x @ w for a float32 weight table, gathering only the rows x touches.
+
+    ``x @ w`` would upcast the whole table to float64 on every call (tens of ms).
+    """
+    rows = w[x.indices].astype(np.float64)
+    gather = sp.csr_matrix(
+        (x.data, np.arange(len(x.indices)), x.indptr), shape=(x.shape[0], len(x.indices))
+    )
+    return np.asarray(gather @ rows)
+
+
 def _binary(x: sp.csr_matrix) -> sp.csr_matrix:
     b = x.copy()
     b.data[:] = 1.0
@@ -135,7 +147,7 @@ class _Linear:
         xb = _binary(x)
         norm = np.sqrt(np.asarray(xb @ self.nb_r2).ravel())
         nb = np.asarray(xb @ self.nb_w).ravel() / np.where(norm > 0, norm, 1.0) + self.nb_b
-        per_dom = np.asarray(x @ self.da_dom)
+        per_dom = _dot_dense(x, self.da_dom)
         da = np.asarray(x @ self.da_w).ravel() + per_dom[np.arange(x.shape[0]), dom] + self.da_b
         return np.column_stack(
             [
@@ -210,7 +222,7 @@ class _DomainGuesser:
     def guess(self, x: sp.csr_matrix) -> NDArray[np.int64]:
         if self.weights is None:
             return np.zeros(x.shape[0], dtype=np.int64)
-        s = np.asarray(x @ self.weights) + self.bias
+        s = _dot_dense(x, self.weights) + self.bias
         return np.asarray(s.argmax(axis=1), dtype=np.int64).ravel()
 
 

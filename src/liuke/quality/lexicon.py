@@ -25,6 +25,7 @@ GREETINGS = (
     "晚上好",
     "hello",
     "hi",
+    "hey",
     "good morning",
     "good afternoon",
     "thanks for reaching out",

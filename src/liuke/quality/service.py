@@ -388,6 +388,20 @@ def _store(
     return inspections
 
 
+def live_conversation_ids(s: Session, workspace_id: int) -> list[int]:
+    """Open and pending conversations (their anger is checked live, not inspected yet)."""
+    return list(
+        s.scalars(
+            select(Conversation.id)
+            .where(
+                Conversation.workspace_id == workspace_id,
+                Conversation.status.in_(("open", "pending")),
+            )
+            .order_by(Conversation.id)
+        )
+    )
+
+
 def pending_conversation_ids(
     s: Session, workspace_id: int, since: datetime | None = None, limit: int | None = None
 ) -> list[int]:
