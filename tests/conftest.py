@@ -165,6 +165,14 @@ def anon_client(db: Database, app_settings: Settings) -> Iterator[TestClient]:
         yield c
 
 
+def drain_events(db: Database) -> None:
+    """Deliver every pending event (the shared test database holds other tests' events too)."""
+    from liuke.core.events import dispatch_pending
+
+    while dispatch_pending(db, batch=1000).events:
+        pass
+
+
 def require_data(*parts: str) -> Path:
     path = SHARED_DATA.joinpath(*parts)
     if not path.exists():

@@ -24,11 +24,12 @@ from liuke.commerce.models import Order, Product, ProductLine
 from liuke.conversations.models import Channel, Conversation, Message
 from liuke.core.config import Settings
 from liuke.core.db import Base, Database
-from liuke.core.events import OutboxEvent, dispatch_pending
+from liuke.core.events import OutboxEvent
 from liuke.customers.models import Customer
 from liuke.models import Base as _all_models  # noqa: F401  (every table registered)
 from liuke.quality.models import CoachingNote, Inspection, InspectionRule, QualityAlert
 from liuke.workspaces.models import ApiKey, Role, SkillGroup, User, user_skill_groups
+from tests.conftest import drain_events
 
 V1 = "/api/v1"
 PASSWORD = "users-own-pw-1"  # the password of every user these tests create
@@ -194,7 +195,7 @@ def world(db: Database, make_workspace, client_for) -> World:  # type: ignore[no
     wa, wb = make_workspace("A 店"), make_workspace("B 店")
     a, b = client_for(wa), client_for(wb)
     w = World(a, b, db, wa.id, wb.id, populate(a, "a"), populate(b, "b"))
-    dispatch_pending(db)  # subscribers run: the live anger alerts appear
+    drain_events(db)  # subscribers run: the live anger alerts appear
     for client, ids in ((a, w.A), (b, w.B)):
         alerts = ok(client.get(f"{V1}/quality/alerts"))["items"]
         ids["alert"] = alerts[0]["id"]

@@ -8,8 +8,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from liuke.core.db import Database
-from liuke.core.events import dispatch_pending
-from tests.conftest import PASSWORD, WorkspaceCtx
+from tests.conftest import PASSWORD, WorkspaceCtx, drain_events
 
 V1 = "/api/v1"
 
@@ -63,14 +62,14 @@ RUDE_CHAT = [
 def test_ended_conversations_are_inspected_and_queued(db: Database, client: TestClient) -> None:
     ids = _setup(client)
     conv = _chat(client, ids, RUDE_CHAT)
-    dispatch_pending(db)
+    drain_events(db)
     # live: rising anger raised an alert for the agent before anything ended
     alerts = ok(client.get(f"{V1}/quality/alerts", params={"conversation_id": conv}))["items"]
     assert len(alerts) == 1 and alerts[0]["agent_id"] == ids["agent"]
     assert ok(client.get(f"{V1}/quality/inspections"))["total"] == 0
     ok(client.patch(f"{V1}/conversations/{conv}", json={"status": "resolved"}))
-    dispatch_pending(db)
-    dispatch_pending(db)  # a redelivery changes nothing
+    drain_events(db)
+    drain_events(db)  # nothing left to deliver twice
     page = ok(client.get(f"{V1}/quality/inspections", params={"review_status": "queued"}))
     assert page["total"] == 1
     ins = page["items"][0]
@@ -242,7 +241,7 @@ def test_summary_and_agent_views(db: Database, client: TestClient) -> None:
     for turns in (RUDE_CHAT, [("customer", "你好"), ("agent", "您好，请问有什么可以帮您？")]):
         conv = _chat(client, ids, turns)
         ok(client.patch(f"{V1}/conversations/{conv}", json={"status": "closed"}))
-    dispatch_pending(db)
+    drain_events(db)
     summary = ok(client.get(f"{V1}/quality/summary"))
     assert summary["inspections"] == 2 and sum(summary["score_bands"].values()) == 2
     kinds = {o["kind"] for o in summary["outcomes"]}
