@@ -322,7 +322,7 @@ def _demo_quality(db: Database) -> None:
 
     data = Path("../shared/data")
     if not (get_settings().model_dir / MODEL_FILE).exists() and data.exists():
-        train_emotion(data=data, out=None)
+        train_emotion(data=data, out=None, workspace=None, database_url=None)
     n = quality_backfill(db, workspace_id(db, "demo"))
     console.print(f"quality: inspected {n:,} demo conversations")
 

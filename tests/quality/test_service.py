@@ -251,3 +251,22 @@ def test_summary_and_agent_views(db: Database, client: TestClient) -> None:
     assert agent["hits_by_category"]["rude"] == 1
     trend = ok(client.get(f"{V1}/quality/agents/{ids['agent']}/trend"))
     assert sum(p["inspections"] for p in trend) == 2
+
+
+def test_reviewed_anger_findings_become_training_examples(db: Database, client: TestClient) -> None:
+    from liuke.quality.service import emotion_feedback
+
+    ids = _setup(client)
+    conv = _chat(client, ids, RUDE_CHAT)
+    d = ok(client.post(f"{V1}/quality/conversations/{conv}/inspect"))
+    anger = next(h for h in d["hits"] if h["rule_code"] == "anger")
+    assert anger["evidence"] == RUDE_CHAT[2][1]  # the customer's whole message
+    ok(
+        client.post(
+            f"{V1}/quality/inspections/{d['id']}/review",
+            json={"verdicts": {str(anger["id"]): "confirmed"}},
+        )
+    )
+    workspace_id = ok(client.get(f"{V1}/workspace"))["id"]
+    with db.session() as s:
+        assert emotion_feedback(s, workspace_id) == ([RUDE_CHAT[2][1]], [0])

@@ -70,6 +70,10 @@ def inspect_cmd(
 def train_emotion(
     data: Annotated[Path, typer.Option(help="the shared data folder")] = Path("../shared/data"),
     out: Annotated[Path | None, typer.Option(help="model file")] = None,
+    workspace: Annotated[
+        str | None, typer.Option(help="also learn from this workspace's reviewed anger hits")
+    ] = None,
+    database_url: DbUrl = None,
 ) -> None:
     """Train the Chinese customer-emotion model on the public review sets (offline)."""
     from liuke.quality.emotion import load_reviews, train
@@ -84,6 +88,13 @@ def train_emotion(
         t, y, _ = load_reviews(path)
         texts += t
         labels += y
+    if workspace is not None:
+        db = Database(database_url or get_settings().database_url)
+        with db.session() as s:
+            extra_texts, extra_labels = service.emotion_feedback(s, workspace_id(db, workspace))
+        console.print(f"{len(extra_texts):,} reviewed anger findings from {workspace}")
+        texts += extra_texts
+        labels += extra_labels
     target = out or get_settings().model_dir / MODEL_FILE
     target.parent.mkdir(parents=True, exist_ok=True)
     with console.status(f"training on {len(texts):,} reviews"):

@@ -24,6 +24,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import joblib
 import numpy as np
@@ -258,9 +259,39 @@ def _meta_features(
     return np.column_stack([base, clause, length, dom.astype(np.float64)])
 
 
-def _meta(seed: int, n_dom: int) -> HistGradientBoostingClassifier:
+class _Meta(Protocol):
+    def predict_proba(self, x: NDArray[np.float64]) -> NDArray[np.float64]: ...
+
+
+@dataclass
+class _SmallMeta:
+    """Fixed average of the three SVM margins, for corpora too small to stack.
+
+    With a few dozen rows the out-of-fold scores are anti-correlated with the labels (each fold's
+    class balance flips), so a learned meta model would invert the predictions.
+    """
+
+    scale: float = 2.0
+
+    def predict_proba(self, x: NDArray[np.float64]) -> NDArray[np.float64]:
+        positive = 1.0 / (1.0 + np.exp(-self.scale * x[:, [0, 1, 3]].mean(axis=1)))
+        return np.column_stack([1.0 - positive, positive])
+
+
+_TREE_MIN_ROWS = 500
+
+
+def _fit_meta(x: NDArray[np.float64], y: NDArray[np.int64], n_dom: int, seed: int) -> _Meta:
+    if len(y) < _TREE_MIN_ROWS:
+        return _SmallMeta()
+    return _meta(seed, n_dom, len(y)).fit(x, y)  # type: ignore[no-any-return]
+
+
+def _meta(seed: int, n_dom: int, n_rows: int) -> HistGradientBoostingClassifier:
+    """Small trees: the base scores already carry the text; leaves shrink for tiny corpora."""
     n_cols = 4 + 5 + 1 + 1
     return HistGradientBoostingClassifier(
+        min_samples_leaf=max(1, min(20, n_rows // 50)),
         max_iter=300,
         learning_rate=0.05,
         max_leaf_nodes=15,
@@ -277,22 +308,20 @@ class EmotionModel:
     featuriser: _Featuriser
     linear: _Linear
     guesser: _DomainGuesser
-    meta_known: HistGradientBoostingClassifier
-    meta_guessed: HistGradientBoostingClassifier
+    meta_known: _Meta
+    meta_guessed: _Meta
     domains: list[str]
     trained_on: dict[str, object] = field(default_factory=dict)
     version: str = VERSION
 
     def _domain_index(self, domains: Sequence[str | None] | None, n: int) -> NDArray[np.int64]:
-        """Index per row, -1 for missing or never-seen domains (those are guessed)."""
+        """Index per row; -1 (guess it) for None and never-seen domains."""
         if domains is None:
             return np.full(n, -1, dtype=np.int64)
         if len(domains) != n:
             raise ValueError(f"{len(domains)} domains for {n} texts")
         lookup = {d: i for i, d in enumerate(self.domains)}
-        return np.asarray(
-            [lookup.get(UNKNOWN if d is None else d, -1) for d in domains], dtype=np.int64
-        )
+        return np.asarray([-1 if d is None else lookup.get(d, -1) for d in domains], dtype=np.int64)
 
     def negativity(
         self, texts: Sequence[str], domains: Sequence[str | None] | None = None
@@ -364,7 +393,8 @@ def train(
     folds = min(_FOLDS, int(np.bincount(y).min()))
     if folds < 2:
         raise ValueError("need at least two examples of each label")
-    for tr, va in StratifiedKFold(folds, shuffle=True, random_state=seed).split(x, y):
+    splits = StratifiedKFold(folds, shuffle=True, random_state=seed).split(x, y)
+    for tr, va in splits if len(y) >= _TREE_MIN_ROWS else []:  # tiny corpora: nothing to stack
         lin = _fit_linear(x[tr], y[tr], dom[tr], n_dom, seed)
         guess = _DomainGuesser.fit(x[tr], dom[tr], n_dom, seed).guess(x[va])
         sub = [clipped[i] for i in va]
@@ -373,8 +403,8 @@ def train(
 
     lin = _fit_linear(x, y, dom, n_dom, seed)
     guesser = _DomainGuesser.fit(x, dom, n_dom, seed)
-    meta_known = _meta(seed, n_dom).fit(known, y)
-    meta_guessed = _meta(seed, n_dom).fit(guessed, y)
+    meta_known = _fit_meta(known, y, n_dom, seed)
+    meta_guessed = _fit_meta(guessed, y, n_dom, seed)
     trained_on: dict[str, object] = {
         "datasets": list(datasets),
         "rows": len(y),

@@ -310,7 +310,9 @@ def _anger(spec: RuleSpec, c: Context) -> list[tuple[Msg | None, str, dict[str, 
         elif m.sender == "customer" and (e := c.emotions.get(m.seq)) is not None:
             rose = calm is not None and e.anger >= level and e.anger - calm >= rise
             if rose and last_agent is not None:
-                out.append((last_agent, _snippet(m.body), {"anger": e.anger}))
+                # the whole customer message (to 200 chars) is the evidence: reviewed, it is
+                # a labelled example for the emotion model
+                out.append((last_agent, m.body[:200], {"anger": e.anger}))
                 calm = e.anger  # one hit per rise
             calm = e.anger if calm is None else min(calm, e.anger)
     return out

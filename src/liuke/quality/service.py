@@ -188,6 +188,22 @@ def cue_precision(s: Session, workspace_id: int) -> list[Precision]:
     ]
 
 
+def emotion_feedback(s: Session, workspace_id: int) -> tuple[list[str], list[int]]:
+    """Reviewed anger findings as labelled examples for retraining the emotion model.
+
+    A confirmed finding is a negative customer message (label 0); an overturned one was not
+    negative enough to be anger, which the model learns as label 1 (not negative).
+    """
+    rows = s.execute(
+        select(InspectionHit.evidence, InspectionHit.verdict).where(
+            InspectionHit.workspace_id == workspace_id,
+            InspectionHit.kind == "customer_anger",
+            InspectionHit.verdict.is_not(None),
+        )
+    ).all()
+    return [e for e, _ in rows], [0 if v == "confirmed" else 1 for _, v in rows]
+
+
 def muted_cues(s: Session, workspace_id: int) -> frozenset[str]:
     return frozenset(
         normalise(p.key)
