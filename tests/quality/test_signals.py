@@ -47,7 +47,7 @@ def test_the_slow_agent_ranks_worst_on_slow_responses(inspected: Sim) -> None:
 def test_the_review_queue_starts_with_the_rude_agents_conversations(inspected: Sim) -> None:
     rude = inspected.truth["signals"]["rude_agent"]["user_id"]
     with inspected.db.session() as s:
-        top = list(s.scalars(service.review_queue(s, inspected.ws).limit(20)))
+        top = list(s.scalars(service.review_queue(inspected.ws).limit(20)))
     assert len(top) == 20
     assert sum(i.agent_id == rude for i in top) >= 10
     assert all(i.queue_reason == "anger" for i in top)

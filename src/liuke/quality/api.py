@@ -82,27 +82,13 @@ def list_inspections(
     max_score: Annotated[int | None, Query(ge=0, le=100)] = None,
     rule: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Page[InspectionOut]:
-    ws = principal.workspace_id
-    if review_status == "queued":
-        stmt = service.review_queue(s, ws)
-        order: tuple[Any, ...] = ()
-    else:
-        stmt = scoped(Inspection, ws)
-        order = (Inspection.ended_at.desc(), Inspection.id.desc())
-        if review_status is not None:
-            stmt = stmt.where(Inspection.review_status == review_status)
-    if agent_id is not None:
-        stmt = stmt.where(Inspection.agent_id == agent_id)
-    if max_score is not None:
-        stmt = stmt.where(Inspection.score <= max_score)
-    if rule is not None:
-        stmt = stmt.where(
-            Inspection.id.in_(
-                select(InspectionHit.inspection_id).where(
-                    InspectionHit.workspace_id == ws, InspectionHit.rule_code == rule
-                )
-            )
-        )
+    stmt, order = service.inspection_query(
+        principal.workspace_id,
+        review_status=review_status,
+        agent_id=agent_id,
+        max_score=max_score,
+        rule=rule,
+    )
     return page_of(s, stmt, paging, InspectionOut.model_validate, *order)
 
 

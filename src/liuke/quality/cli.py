@@ -133,7 +133,7 @@ def summary_cmd(
         console.print(hits)
         flagged = list(
             s.scalars(
-                service.review_queue(s, ws).where(Inspection.queue_reason != "sample").limit(sample)
+                service.review_queue(ws).where(Inspection.queue_reason != "sample").limit(sample)
             )
         )
         for ins in flagged:

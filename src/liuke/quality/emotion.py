@@ -227,36 +227,50 @@ class _DomainGuesser:
         return np.asarray(s.argmax(axis=1), dtype=np.int64).ravel()
 
 
-def _clause_stats(
-    lin: _Linear, feat: _Featuriser, texts: Sequence[str], x: sp.csr_matrix, full: Vector
-) -> NDArray[np.float64]:
-    """Min, max, first and last clause score plus clause count for every text."""
-    n = len(texts)
-    clauses, owner = _clauses(texts)
-    counts = np.bincount(owner, minlength=n)
-    multi = counts[owner] > 1
-    s = np.empty(len(clauses))
-    s[~multi] = full[owner[~multi]]  # a one-clause text is its own clause: reuse its score
-    if multi.any():
-        s[multi] = lin.svm(feat.transform([c for c, m in zip(clauses, multi, strict=True) if m]))
-    lo = np.full(n, np.inf)
-    hi = np.full(n, -np.inf)
-    np.minimum.at(lo, owner, s)
-    np.maximum.at(hi, owner, s)
-    last = np.zeros(n)
-    last[owner] = s
-    first = np.zeros(n)
-    first[owner[::-1]] = s[::-1]
-    return np.column_stack([lo, hi, first, last, np.log1p(counts)])
+@dataclass
+class _Vectors:
+    """Features of whole texts plus of the clauses of multi-clause texts, made in one pass."""
+
+    x: sp.csr_matrix
+    length: Vector  # log1p(characters)
+    counts: NDArray[np.int64]  # clauses per text
+    clause_x: sp.csr_matrix  # one row per clause of a multi-clause text, in text order
+    clause_owner: NDArray[np.int64]
+
+    @classmethod
+    def make(cls, feat: _Featuriser, texts: Sequence[str]) -> _Vectors:
+        n = len(texts)
+        clauses, owner = _clauses(texts)
+        counts = np.bincount(owner, minlength=n)
+        multi = counts[owner] > 1
+        extra = [c for c, m in zip(clauses, multi, strict=True) if m]
+        both = feat.transform([*texts, *extra])  # one transform call: it has ~1 ms overhead
+        length = np.log1p(np.asarray([len(t) for t in texts], dtype=np.float64))
+        return cls(both[:n], length, counts, both[n:], owner[multi])
+
+    def rows(self, idx: NDArray[np.int64]) -> _Vectors:
+        """The vectors of texts ``idx`` (ascending), renumbered from 0."""
+        keep = np.isin(self.clause_owner, idx)
+        owner = np.searchsorted(idx, self.clause_owner[keep])
+        return _Vectors(self.x[idx], self.length[idx], self.counts[idx], self.clause_x[keep], owner)
 
 
-def _meta_features(
-    lin: _Linear, feat: _Featuriser, texts: Sequence[str], x: sp.csr_matrix, dom: NDArray[np.int64]
-) -> NDArray[np.float64]:
-    base = lin.scores(x, dom)
-    clause = _clause_stats(lin, feat, texts, x, base[:, 0])
-    length = np.log1p(np.asarray([len(t) for t in texts], dtype=np.float64))
-    return np.column_stack([base, clause, length, dom.astype(np.float64)])
+def _meta_features(lin: _Linear, v: _Vectors, dom: NDArray[np.int64]) -> NDArray[np.float64]:
+    """Base scores, min/max/first/last clause score, clause count, length, domain."""
+    base = lin.scores(v.x, dom)
+    full = base[:, 0]
+    lo, hi, first, last = full.copy(), full.copy(), full.copy(), full.copy()
+    if v.clause_x.shape[0]:  # one-clause texts keep their whole-text score everywhere
+        s = lin.svm(v.clause_x)
+        owners = np.unique(v.clause_owner)
+        lo[owners] = np.inf
+        hi[owners] = -np.inf
+        np.minimum.at(lo, v.clause_owner, s)
+        np.maximum.at(hi, v.clause_owner, s)
+        last[v.clause_owner] = s
+        first[v.clause_owner[::-1]] = s[::-1]
+    clause = np.column_stack([lo, hi, first, last, np.log1p(v.counts)])
+    return np.column_stack([base, clause, v.length, dom.astype(np.float64)])
 
 
 class _Meta(Protocol):
@@ -332,11 +346,11 @@ class EmotionModel:
         if n == 0:
             return []
         dom = self._domain_index(domains, n)
-        x = self.featuriser.transform(clipped)
+        v = _Vectors.make(self.featuriser, clipped)
         unknown = dom < 0
         if unknown.any():
-            dom[unknown] = self.guesser.guess(x[np.flatnonzero(unknown)])
-        feats = _meta_features(self.linear, self.featuriser, clipped, x, dom)
+            dom[unknown] = self.guesser.guess(v.x[np.flatnonzero(unknown)])
+        feats = _meta_features(self.linear, v, dom)
         neg = np.empty(n)
         for mask, meta in ((~unknown, self.meta_known), (unknown, self.meta_guessed)):
             if mask.any():
@@ -384,7 +398,8 @@ def train(
     n_dom = len(domain_list)
 
     feat = _Featuriser.fit(clipped)
-    x = feat.transform(clipped)
+    vectors = _Vectors.make(feat, clipped)
+    x = vectors.x
 
     # Out-of-fold meta features, once with true and once with guessed domains.
     n_cols = 11
@@ -395,11 +410,12 @@ def train(
         raise ValueError("need at least two examples of each label")
     splits = StratifiedKFold(folds, shuffle=True, random_state=seed).split(x, y)
     for tr, va in splits if len(y) >= _TREE_MIN_ROWS else []:  # tiny corpora: nothing to stack
+        va = np.sort(va)
         lin = _fit_linear(x[tr], y[tr], dom[tr], n_dom, seed)
         guess = _DomainGuesser.fit(x[tr], dom[tr], n_dom, seed).guess(x[va])
-        sub = [clipped[i] for i in va]
-        known[va] = _meta_features(lin, feat, sub, x[va], dom[va])
-        guessed[va] = _meta_features(lin, feat, sub, x[va], guess)
+        held_out = vectors.rows(va)
+        known[va] = _meta_features(lin, held_out, dom[va])
+        guessed[va] = _meta_features(lin, held_out, guess)
 
     lin = _fit_linear(x, y, dom, n_dom, seed)
     guesser = _DomainGuesser.fit(x, dom, n_dom, seed)

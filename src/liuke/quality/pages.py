@@ -25,17 +25,7 @@ from liuke.core.tenancy import get_scoped, scoped
 from liuke.quality import service
 from liuke.quality.attitude import CATEGORIES
 from liuke.quality.models import Inspection, InspectionHit, InspectionRule, QualityAlert
-from liuke.web.pages import (
-    PageRoute,
-    current_path,
-    login_url,
-    page_locale,
-    page_principal,
-    page_viewer,
-    redirect,
-    render,
-)
-from liuke.web.safety import cross_site
+from liuke.web.pages import PageRoute, page_guard, page_locale, page_viewer, redirect, render
 from liuke.workspaces.auth import DbSession
 from liuke.workspaces.models import User
 from liuke.workspaces.service import Principal
@@ -43,25 +33,6 @@ from liuke.workspaces.service import Principal
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 PAGE_SIZE = 50
 LIST_PARAMS = ("phrases", "words", "pings", "triggers", *CATEGORIES)
-
-
-class _Refused(Exception):
-    def __init__(self, response: Response) -> None:
-        self.response = response
-
-
-def _guard(request: Request, s: DbSession, permission: str, post: bool = False) -> Principal:
-    principal = page_principal(request, s)
-    if principal is None:
-        raise _Refused(redirect(login_url(current_path(request))))
-    locale = page_locale(request, principal)
-    if post and cross_site(request):
-        message = translate("error.csrf", locale)
-        raise _Refused(render(request, "error.html", locale, status_code=403, message=message))
-    if not principal.can(permission):
-        message = translate("error.forbidden", locale, permission=permission)
-        raise _Refused(render(request, "error.html", locale, status_code=403, message=message))
-    return principal
 
 
 def _page(
@@ -102,31 +73,11 @@ def inspection_list(
     rule: Annotated[str, Query(max_length=64)] = "",
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> Response:
-    try:
-        principal = _guard(request, s, "analytics.read")
-    except _Refused as refused:
-        return refused.response
+    principal = page_guard(request, s, "analytics.read")
     ws = principal.workspace_id
-    if status == "queued":
-        stmt = service.review_queue(s, ws)
-        order: tuple[Any, ...] = ()
-    else:
-        stmt = scoped(Inspection, ws)
-        order = (Inspection.ended_at.desc(), Inspection.id.desc())
-        if status in {"none", "reviewed"}:
-            stmt = stmt.where(Inspection.review_status == status)
-    if agent is not None:
-        stmt = stmt.where(Inspection.agent_id == agent)
-    if max_score is not None:
-        stmt = stmt.where(Inspection.score <= max_score)
-    if rule:
-        stmt = stmt.where(
-            Inspection.id.in_(
-                select(InspectionHit.inspection_id).where(
-                    InspectionHit.workspace_id == ws, InspectionHit.rule_code == rule
-                )
-            )
-        )
+    stmt, order = service.inspection_query(
+        ws, review_status=status, agent_id=agent, max_score=max_score, rule=rule
+    )
     paging = PageParams(limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
     rows, total = fetch_page(s, stmt, paging.limit, paging.offset, *order)
     alerts = list(
@@ -210,10 +161,7 @@ def highlight(body: str, hits: list[InspectionHit]) -> list[Segment]:
 
 @router.get("/quality/inspections/{inspection_id}")
 def inspection_detail(inspection_id: int, request: Request, s: DbSession) -> Response:
-    try:
-        principal = _guard(request, s, "analytics.read")
-    except _Refused as refused:
-        return refused.response
+    principal = page_guard(request, s, "analytics.read")
     ws = principal.workspace_id
     try:
         ins = get_scoped(s, Inspection, ws, inspection_id, "inspection")
@@ -278,10 +226,7 @@ def inspection_detail(inspection_id: int, request: Request, s: DbSession) -> Res
 
 @router.post("/quality/inspections/{inspection_id}/review")
 async def review_submit(inspection_id: int, request: Request, s: DbSession) -> Response:
-    try:
-        principal = _guard(request, s, "quality.review", post=True)
-    except _Refused as refused:
-        return refused.response
+    principal = page_guard(request, s, "quality.review", post=True)
     form = await request.form()
     verdicts = {
         int(key.removeprefix("verdict_")): str(value)
@@ -306,8 +251,8 @@ def coaching_submit(
     s: DbSession,
     body: Annotated[str, Form(max_length=5000)] = "",
 ) -> Response:
+    principal = page_guard(request, s, "quality.review", post=True)
     try:
-        principal = _guard(request, s, "quality.review", post=True)
         ins = get_scoped(s, Inspection, principal.workspace_id, inspection_id, "inspection")
         if ins.agent_id is None:
             return redirect(f"/quality/inspections/{inspection_id}")
@@ -319,27 +264,23 @@ def coaching_submit(
             body=body,
             inspection_id=ins.id,
         )
-    except _Refused as refused:
-        return refused.response
     except AppError as exc:
-        return _error(request, page_principal(request, s), exc)
+        return _error(request, principal, exc)
     return redirect(f"/quality/inspections/{inspection_id}")
 
 
 @router.post("/quality/hits/{hit_id}/service-failure")
 def failure_submit(hit_id: int, request: Request, s: DbSession) -> Response:
+    principal = page_guard(request, s, "quality.review", post=True)
     try:
-        principal = _guard(request, s, "quality.review", post=True)
         hit = service.report_service_failure(s, principal.workspace_id, principal.user_id, hit_id)
-    except _Refused as refused:
-        return refused.response
     except AppError as exc:
-        return _error(request, page_principal(request, s), exc)
+        return _error(request, principal, exc)
     ins = s.get(Inspection, hit.inspection_id)
     return redirect(f"/quality/inspections/{ins.id if ins else ''}")
 
 
-def _error(request: Request, principal: Principal | None, exc: AppError) -> Response:
+def _error(request: Request, principal: Principal, exc: AppError) -> Response:
     locale = page_locale(request, principal)
     message = translate(exc.message_key, locale, **exc.params)
     return render(request, "error.html", locale, status_code=exc.status_code, message=message)
@@ -350,10 +291,7 @@ def _error(request: Request, principal: Principal | None, exc: AppError) -> Resp
 
 @router.get("/quality/rules")
 def rules_page(request: Request, s: DbSession, saved: str = "") -> Response:
-    try:
-        principal = _guard(request, s, "analytics.read")
-    except _Refused as refused:
-        return refused.response
+    principal = page_guard(request, s, "analytics.read")
     ws = principal.workspace_id
     return _page(
         request,
@@ -369,10 +307,7 @@ def rules_page(request: Request, s: DbSession, saved: str = "") -> Response:
 
 @router.post("/quality/rules/{rule_id}")
 async def rule_submit(rule_id: int, request: Request, s: DbSession) -> Response:
-    try:
-        principal = _guard(request, s, "quality.manage", post=True)
-    except _Refused as refused:
-        return refused.response
+    principal = page_guard(request, s, "quality.manage", post=True)
     form = await request.form()
     try:
         rule = get_scoped(s, InspectionRule, principal.workspace_id, rule_id, "inspection_rule")
@@ -403,10 +338,7 @@ async def rule_submit(rule_id: int, request: Request, s: DbSession) -> Response:
 def agents_page(
     request: Request, s: DbSession, agent: Annotated[int | None, Query()] = None
 ) -> Response:
-    try:
-        principal = _guard(request, s, "analytics.read")
-    except _Refused as refused:
-        return refused.response
+    principal = page_guard(request, s, "analytics.read")
     ws = principal.workspace_id
     agents = service.agent_quality(s, ws)
     chosen = next((a for a in agents if a.agent_id == agent), agents[0] if agents else None)

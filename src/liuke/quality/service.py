@@ -446,7 +446,7 @@ def pending_conversation_ids(
 # --- review ------------------------------------------------------------------------------------
 
 
-def review_queue(s: Session, workspace_id: int) -> Any:
+def review_queue(workspace_id: int) -> Any:
     """Queued inspections, worst first: angriest customers, then lowest scores."""
     return (
         scoped(Inspection, workspace_id)
@@ -458,6 +458,39 @@ def review_queue(s: Session, workspace_id: int) -> Any:
             Inspection.id,
         )
     )
+
+
+def inspection_query(
+    workspace_id: int,
+    *,
+    review_status: str | None = None,
+    agent_id: int | None = None,
+    max_score: int | None = None,
+    rule: str | None = None,
+) -> tuple[Any, tuple[Any, ...]]:
+    """The filtered inspection list (API and pages) and its order: the queue worst first,
+    anything else newest first."""
+    if review_status == "queued":
+        stmt = review_queue(workspace_id)
+        order: tuple[Any, ...] = ()
+    else:
+        stmt = scoped(Inspection, workspace_id)
+        order = (Inspection.ended_at.desc(), Inspection.id.desc())
+        if review_status in {"none", "reviewed"}:
+            stmt = stmt.where(Inspection.review_status == review_status)
+    if agent_id is not None:
+        stmt = stmt.where(Inspection.agent_id == agent_id)
+    if max_score is not None:
+        stmt = stmt.where(Inspection.score <= max_score)
+    if rule:
+        stmt = stmt.where(
+            Inspection.id.in_(
+                select(InspectionHit.inspection_id).where(
+                    InspectionHit.workspace_id == workspace_id, InspectionHit.rule_code == rule
+                )
+            )
+        )
+    return stmt, order
 
 
 def review_inspection(

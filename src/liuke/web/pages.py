@@ -125,6 +125,37 @@ def redirect(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
 
 
+class PageRefused(Exception):
+    """A page guard's refusal; the app answers with ``response`` (a redirect or error page)."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__("page refused")
+        self.response = response
+
+
+def page_guard(request: Request, s: Session, permission: str, *, post: bool = False) -> Principal:
+    """The signed-in person allowed ``permission``; else the login redirect or a 403 page.
+
+    ``post`` adds the cross-site check every state-changing form needs.
+    """
+    principal = page_principal(request, s)
+    if principal is None:
+        raise PageRefused(redirect(login_url(current_path(request))))
+    locale = page_locale(request, principal)
+    if post and cross_site(request):
+        message = translate("error.csrf", locale)
+        raise PageRefused(render(request, "error.html", locale, status_code=403, message=message))
+    if not principal.can(permission):
+        message = translate("error.forbidden", locale, permission=permission)
+        raise PageRefused(render(request, "error.html", locale, status_code=403, message=message))
+    return principal
+
+
+async def _refused(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, PageRefused)
+    return exc.response
+
+
 @dataclass
 class Viewer:
     """The signed-in person as the layout shows them."""
@@ -435,5 +466,6 @@ def mount_pages(app: FastAPI) -> None:
     app.state.web_vendor = vendor
     for name in ("htmx.min.js", "echarts.min.js"):
         vendor.path(name)  # warn at start-up, once, if npm install was not run
+    app.add_exception_handler(PageRefused, _refused)
     app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
