@@ -50,8 +50,9 @@ def report(name: str, model: EmotionModel, data: Split, with_domain: bool) -> No
     s = evaluate(model, texts, labels, domains if with_domain else None)
     rate = len(texts) / (time.perf_counter() - started)
     print(
-        f"  {name:<44} n={s.n:>6}  accuracy={s.accuracy * 100:6.2f}%  "
-        f"macro-F1={s.macro_f1 * 100:6.2f}%  ({rate:,.0f} msg/s batch)"
+        f"  {name:<44} n={s.n:>6}  accuracy={s.accuracy * 100:7.3f}% "
+        f"({round(s.accuracy * s.n)} right)  "
+        f"macro-F1={s.macro_f1 * 100:7.3f}%  ({rate:,.0f} msg/s batch)"
     )
 
 
@@ -116,8 +117,9 @@ def main() -> None:
 
     with threadpool_limits(limits=1):
         if "shopping" in only:
-            model = fit("online_shopping_10_cats", [shop_train], ["online_shopping_10_cats"],
-                        args.seed)
+            model = fit(
+                "online_shopping_10_cats", [shop_train], ["online_shopping_10_cats"], args.seed
+            )
             report("online_shopping test, with cat domain", model, shop_test, True)
             report("online_shopping test, without domain", model, shop_test, False)
             report("waimai test (shopping model, no domain)", model, wm_test, False)
@@ -128,7 +130,9 @@ def main() -> None:
             report("waimai test", model, wm_test, False)
         if "combined" in only:
             model = fit(
-                "combined", [shop_train, wm_train], ["online_shopping_10_cats", "waimai_10k"],
+                "combined",
+                [shop_train, wm_train],
+                ["online_shopping_10_cats", "waimai_10k"],
                 args.seed,
             )
             report("online_shopping test, with cat domain", model, shop_test, True)

@@ -121,7 +121,8 @@ def test_load_reviews_formats(tmp_path: Path) -> None:
 
 @pytest.mark.data
 def test_online_shopping_accuracy() -> None:
-    """Figures from bench/emotion_eval.py minus 0.3 points (same split, same seed)."""
+    """bench/emotion_eval.py reached 95.27% with the cat domain and 94.998% without (seed 0, same
+    split); allow 0.3 points for library drift."""
     path = DATA / "online_shopping_10_cats" / "online_shopping_10_cats.csv"
     if not path.exists():
         pytest.skip(f"{path} is absent (../shared/data from the repository)")
@@ -137,4 +138,4 @@ def test_online_shopping_accuracy() -> None:
     with_domain = evaluate(model, test_texts, test_labels, [domains[i] for i in test_ix])
     without = evaluate(model, test_texts, test_labels)
     assert with_domain.accuracy >= 0.9497
-    assert without.accuracy >= 0.9470
+    assert without.accuracy >= 0.9469
