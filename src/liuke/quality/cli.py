@@ -77,6 +77,8 @@ def train_emotion(
 ) -> None:
     """Train the Chinese customer-emotion model on the public review sets (offline)."""
     from liuke.quality.emotion import load_reviews, train
+    from liuke.quality.subjectivity import MODEL_FILE as SUBJECTIVITY_FILE
+    from liuke.quality.subjectivity import load_objective, train_subjectivity
 
     texts: list[str] = []
     labels: list[int] = []
@@ -100,8 +102,14 @@ def train_emotion(
     with console.status(f"training on {len(texts):,} reviews"):
         model = train(texts, labels)
     model.save(target)
+    objective = load_objective(data, limit=len(texts), seed=0)
+    with console.status(f"subjectivity: {len(texts):,} opinions vs {len(objective):,} questions"):
+        subjectivity = train_subjectivity(texts, objective)
+    subjectivity.save(target.parent / SUBJECTIVITY_FILE)
     load_negativity_model.cache_clear()
-    console.print(f"emotion model {model.version} written to {target}")
+    console.print(
+        f"emotion model {model.version} and {subjectivity.version} written to {target.parent}"
+    )
 
 
 @app.command("summary")

@@ -1,7 +1,8 @@
 """Customer emotion per message: negativity and anger, in Chinese and English, offline.
 
 Chinese text goes to the trained :class:`~liuke.quality.emotion.EmotionModel` (measured in
-docs/quality.md); English text to VADER, whose lexicon ships inside the ``vaderSentiment``
+docs/quality.md), scaled by the subjectivity filter so plain questions are not read as
+complaints (:mod:`liuke.quality.subjectivity`); English text to VADER, whose lexicon ships inside the ``vaderSentiment``
 package and suits short social-media style messages. Anger is negativity raised by explicit
 anger cues (complaint threats, insults, repeated punctuation), because a politely negative
 message ("the colour is a bit off") is not an escalation risk and "我要投诉" always is.
@@ -21,11 +22,14 @@ from typing import Protocol
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from liuke.quality import lexicon
+from liuke.quality.subjectivity import MODEL_FILE as SUBJECTIVITY_FILE
+from liuke.quality.subjectivity import SubjectivityModel
 from liuke.quality.text import clip, find_any, has_cjk, has_letters
 
 log = logging.getLogger(__name__)
 
 MODEL_FILE = "emotion.joblib"
+SHORT_CHARS = 5  # messages shorter than this have their negativity damped in proportion
 _INTENSIFIER = re.compile(r"[!！]{2,}|[?？]{2,}|[!！][?？]|[?？][!！]")
 
 
@@ -83,14 +87,45 @@ class LexiconNegativity:
         return out
 
 
+class ChatNegativity:
+    """The review-trained emotion model, its confidence scaled by subjectivity.
+
+    ``0.5 + (p - 0.5) * subjective``: an opinion keeps the model's verdict, a plain question
+    (or a one-word answer) moves towards 0.5, "nothing to read"; the side of 0.5, and so the
+    accuracy on reviews, is unchanged.
+    """
+
+    def __init__(self, emotion: NegativityModel, subjectivity: SubjectivityModel) -> None:
+        self.emotion = emotion
+        self.subjectivity = subjectivity
+        self.version = f"{emotion.version}+{subjectivity.version}"
+
+    def negativity(
+        self, texts: Sequence[str], domains: Sequence[str | None] | None = None
+    ) -> list[float]:
+        raw = self.emotion.negativity(texts, domains)
+        subj = self.subjectivity.subjective(texts)
+        return [0.5 + (p - 0.5) * q * _enough(t) for p, q, t in zip(raw, subj, texts, strict=True)]
+
+
+def _enough(text: str) -> float:
+    """How much text there is to judge: "没有" / "是" answer a question, they carry no mood."""
+    return min(1.0, len(text.strip()) / SHORT_CHARS)
+
+
 @lru_cache(maxsize=4)
 def load_negativity_model(model_dir: Path) -> NegativityModel:
-    """The trained model from ``model_dir`` (``liuke quality train-emotion`` writes it)."""
+    """The trained models from ``model_dir`` (``liuke quality train-emotion`` writes them)."""
     path = model_dir / MODEL_FILE
     if path.exists():
         from liuke.quality.emotion import EmotionModel
 
-        return EmotionModel.load(path)
+        model: NegativityModel = EmotionModel.load(path)
+        subj = model_dir / SUBJECTIVITY_FILE
+        if subj.exists():
+            return ChatNegativity(model, SubjectivityModel.load(subj))
+        log.warning("no subjectivity model at %s: plain questions may score as negative", subj)
+        return model
     log.warning(
         "no trained emotion model at %s: using the lexicon fallback "
         "(run `liuke quality train-emotion` for the measured model)",
