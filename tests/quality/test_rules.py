@@ -92,13 +92,15 @@ def test_one_word_replies_and_copy_paste() -> None:
         ("agent", "目前已经是活动最低价了哦", 5),
         ("customer", "再便宜点呢", 10),
         ("agent", "目前已经是活动最低价了哦", 15),
-        ("customer", "好吧那包邮吗", 20),
+        ("customer", "好吧那怎么发货？", 20),
         ("agent", "嗯。", 25),
         ("customer", "发顺丰", 30),
         ("agent", "好的", 35),  # acknowledging a statement is fine
         ("agent", "请问还有其他问题吗？", 40),
         ("customer", "没了", 45),
         ("agent", "请问还有其他问题吗？", 50),  # a templated closing is meant to repeat
+        ("customer", "可以开发票吗？", 55),
+        ("agent", "嗯嗯", 60),  # "yes" to a yes-no question
     )
     h = hits(t)
     assert h["repetition"] == [4]

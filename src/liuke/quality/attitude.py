@@ -14,7 +14,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from liuke.quality import lexicon
-from liuke.quality.text import normalise
+from liuke.quality.text import is_question, normalise
 
 CATEGORIES = ("rude", "impatient", "perfunctory")
 DEFAULT_CUES: dict[str, tuple[str, ...]] = {
@@ -78,6 +78,8 @@ def detect(
 
 def _brush_off(t: str, after: int) -> bool:
     """A perfunctory cue counts when the reply is short, offers no help and is not a question."""
+    if is_question(t):  # "主机也不行吗" asks, it does not refuse
+        return False
     rest = t[after : after + 3]
     if any(rest.startswith(p) for p in _POLITE_FOLLOWERS):
         return False

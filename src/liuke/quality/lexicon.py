@@ -36,7 +36,10 @@ CLOSINGS = (
     "还有什么",
     "还有其他",
     "还有没有",
+    "还有可以",
     "其他问题",
+    "随时提问",
+    "随时",
     "祝您",
     "祝福",
     "不客气",
@@ -185,6 +188,9 @@ PROMISES = (
 )
 
 DEFLECTIONS = ("不归我管", "你找别人", "不是我们部门", "not my department", "ask someone else")
+
+# Holding messages ("please wait, checking"): sent again and again by design.
+HOLDING = ("稍等", "请您耐心等待", "正在为您查询", "马上为您查询", "one moment", "bear with me")
 
 # 'Are you there?': a customer left waiting.
 PINGS = (

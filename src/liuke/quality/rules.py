@@ -14,7 +14,7 @@ from typing import Any
 
 from liuke.quality import attitude, lexicon
 from liuke.quality.customer_emotion import Emotion
-from liuke.quality.text import find_any, is_question, normalise, similarity
+from liuke.quality.text import find_any, is_open_question, is_question, normalise, similarity
 
 # Per channel kind: seconds an agent may take to answer a waiting customer.
 DEFAULT_REPLY_SECONDS = {"web": 60, "api": 60, "phone": 30, "email": 8 * 3600}
@@ -141,14 +141,17 @@ def _attitude(spec: RuleSpec, c: Context) -> list[tuple[Msg | None, str, dict[st
 
 @_check("one_word_reply")
 def _one_word(spec: RuleSpec, c: Context) -> list[tuple[Msg | None, str, dict[str, Any]]]:
-    """A bare acknowledgement as the whole reply to a customer's question."""
+    """A bare acknowledgement as the whole reply to an open question (how / what / why...).
+
+    In Chinese chat "嗯嗯" is a normal "yes" to a yes-no question, so only open questions count.
+    """
     words = {normalise(w) for w in _phrases(spec, "words")}
     out: list[tuple[Msg | None, str, dict[str, Any]]] = []
     previous: Msg | None = None
     for m in c.t.messages:
         if m.sender == "agent" and previous is not None and previous.sender == "customer":
             t = normalise(m.body).strip("。.!！~～ ")
-            if t in words and is_question(previous.body):
+            if t in words and is_open_question(previous.body):
                 out.append((m, m.body, {}))
         if m.sender in {"agent", "customer"}:
             previous = m
@@ -159,7 +162,7 @@ def _one_word(spec: RuleSpec, c: Context) -> list[tuple[Msg | None, str, dict[st
 def _repetition(spec: RuleSpec, c: Context) -> list[tuple[Msg | None, str, dict[str, Any]]]:
     """The same substantive reply sent again (templated pleasantries are meant to repeat)."""
     min_chars = int(spec.params.get("min_chars", 8))
-    pleasantries = [*lexicon.GREETINGS, *lexicon.CLOSINGS]
+    pleasantries = [*lexicon.GREETINGS, *lexicon.CLOSINGS, *lexicon.HOLDING]
     seen: set[str] = set()
     out: list[tuple[Msg | None, str, dict[str, Any]]] = []
     for m in _agents(c.t):

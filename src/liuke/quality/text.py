@@ -42,6 +42,17 @@ def is_question(text: str) -> bool:
     return bool(_QUESTION_END.search(t) or _QUESTION_START.search(t))
 
 
+_OPEN_QUESTION = re.compile(
+    r"怎么|怎样|什么|为什么|为何|多少|几天|几点|几个|哪|如何|\b(how|what|why|when|where|which)\b",
+    re.I,
+)
+
+
+def is_open_question(text: str) -> bool:
+    """A question that asks for information, not for yes or no ("嗯嗯" answers only the latter)."""
+    return is_question(text) and _OPEN_QUESTION.search(normalise(text)) is not None
+
+
 def find_any(text: str, phrases: Iterable[str]) -> tuple[str, int] | None:
     """The first listed phrase found in ``text`` (normalised) and where, or None."""
     t = normalise(text)
