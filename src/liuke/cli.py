@@ -315,16 +315,23 @@ def demo(
         serve(host=host, port=port, database_url=url)
 
 
+DEMO_INSPECT_DAYS = 30
+
+
 def _demo_quality(db: Database) -> None:
-    """Train the emotion model when the public data is there, then inspect the demo history."""
+    """Train the emotion model when the public data is there, then inspect the last month of
+    the demo history (about 2 minutes; `liuke quality inspect --workspace demo` does the rest)."""
     from liuke.quality.cli import train_emotion, workspace_id
     from liuke.quality.customer_emotion import MODEL_FILE
 
     data = Path("../shared/data")
     if not (get_settings().model_dir / MODEL_FILE).exists() and data.exists():
         train_emotion(data=data, out=None, workspace=None, database_url=None)
-    n = quality_backfill(db, workspace_id(db, "demo"))
-    console.print(f"quality: inspected {n:,} demo conversations")
+    n = quality_backfill(db, workspace_id(db, "demo"), since_days=DEMO_INSPECT_DAYS)
+    console.print(
+        f"quality: inspected {n:,} demo conversations of the last {DEMO_INSPECT_DAYS} days "
+        "(`liuke quality inspect --workspace demo` inspects the rest)"
+    )
 
 
 def _print_logins(logins: list[tuple[str, str, str]]) -> None:
