@@ -51,6 +51,7 @@ test: lint typecheck pytest
 
 bench: setup
 	$(BIN)/python bench/ingest.py --backend all
+	$(BIN)/python bench/quality.py --store all
 
 clean:
 	rm -rf $(VENV) node_modules var .mypy_cache .ruff_cache .pytest_cache

@@ -323,9 +323,13 @@ def _demo_quality(db: Database) -> None:
     the demo history (about 2 minutes; `liuke quality inspect --workspace demo` does the rest)."""
     from liuke.quality.cli import train_emotion, workspace_id
     from liuke.quality.customer_emotion import MODEL_FILE
+    from liuke.web.vendor import REPO_ROOT
 
-    data = Path("../shared/data")
-    if not (get_settings().model_dir / MODEL_FILE).exists() and data.exists():
+    data = next(
+        (p for p in (Path("../shared/data"), REPO_ROOT.parent / "shared" / "data") if p.exists()),
+        None,
+    )
+    if not (get_settings().model_dir / MODEL_FILE).exists() and data is not None:
         train_emotion(data=data, out=None, workspace=None, database_url=None)
     n = quality_backfill(db, workspace_id(db, "demo"), since_days=DEMO_INSPECT_DAYS)
     console.print(
