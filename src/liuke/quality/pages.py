@@ -23,8 +23,8 @@ from liuke.core.i18n import translate
 from liuke.core.pagination import fetch_page
 from liuke.core.tenancy import get_scoped, scoped
 from liuke.quality import service
-from liuke.quality.attitude import CATEGORIES
 from liuke.quality.models import Inspection, InspectionHit, InspectionRule, QualityAlert
+from liuke.quality.rules import LIST_PARAMS
 from liuke.web.pages import PageRoute, page_guard, page_locale, page_viewer, redirect, render
 from liuke.workspaces.auth import DbSession
 from liuke.workspaces.models import User
@@ -32,7 +32,6 @@ from liuke.workspaces.service import Principal
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 PAGE_SIZE = 50
-LIST_PARAMS = ("phrases", "words", "pings", "triggers", *CATEGORIES)
 
 
 def _page(

@@ -16,6 +16,9 @@ from liuke.quality import attitude, lexicon
 from liuke.quality.customer_emotion import Emotion
 from liuke.quality.text import find_any, is_open_question, is_question, normalise, similarity
 
+# Rule parameters that are phrase lists (edited one phrase per line).
+LIST_PARAMS = ("phrases", "words", "pings", "triggers", *attitude.CATEGORIES)
+
 # Per channel kind: seconds an agent may take to answer a waiting customer.
 DEFAULT_REPLY_SECONDS = {"web": 60, "api": 60, "phone": 30, "email": 8 * 3600}
 DEFAULT_SILENCE_SECONDS = {"web": 300, "api": 300, "phone": 60, "email": 48 * 3600}

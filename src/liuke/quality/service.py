@@ -24,7 +24,6 @@ from liuke.core.errors import BadRequest, Conflict
 from liuke.core.events import emit
 from liuke.core.tenancy import ensure_scoped_ids, get_scoped, scoped
 from liuke.customers.models import Customer
-from liuke.quality.attitude import CATEGORIES
 from liuke.quality.customer_emotion import CustomerEmotion, rising
 from liuke.quality.inspector import Result, inspect_many
 from liuke.quality.models import (
@@ -35,7 +34,7 @@ from liuke.quality.models import (
     InspectionRule,
     QualityAlert,
 )
-from liuke.quality.rules import KINDS, Msg, RuleSpec, Transcript, default_rules
+from liuke.quality.rules import KINDS, LIST_PARAMS, Msg, RuleSpec, Transcript, default_rules
 from liuke.quality.text import normalise
 from liuke.workspaces.models import User, Workspace
 
@@ -79,7 +78,7 @@ def _check_rule(kind: str, weight: int, max_hits: int, params: dict[str, Any]) -
     if not 1 <= max_hits <= 50:
         raise BadRequest(detail="max_hits must be between 1 and 50")
     for key, value in params.items():
-        if key in {"phrases", "words", "pings", "triggers", *CATEGORIES}:
+        if key in LIST_PARAMS:
             if not isinstance(value, list) or not all(isinstance(p, str) for p in value):
                 raise BadRequest(detail=f"params.{key} must be a list of strings")
         elif key == "seconds" and not _positive_map(value):
