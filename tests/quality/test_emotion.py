@@ -8,8 +8,7 @@ import pytest
 from sklearn.model_selection import train_test_split
 
 from liuke.quality.emotion import EmotionModel, evaluate, load_reviews, train
-
-DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
+from tests.conftest import require_data
 
 POSITIVE = [
     "质量很好，非常满意",
@@ -123,9 +122,7 @@ def test_load_reviews_formats(tmp_path: Path) -> None:
 def test_online_shopping_accuracy() -> None:
     """bench/emotion_eval.py reached 95.27% with the cat domain and 94.998% without (seed 0, same
     split); allow 0.3 points for library drift."""
-    path = DATA / "online_shopping_10_cats" / "online_shopping_10_cats.csv"
-    if not path.exists():
-        pytest.skip(f"{path} is absent (../shared/data from the repository)")
+    path = require_data("online_shopping_10_cats", "online_shopping_10_cats.csv")
     texts, labels, domains = load_reviews(path)
     train_ix, test_ix = train_test_split(
         list(range(len(texts))), test_size=0.2, stratify=labels, random_state=0
