@@ -82,6 +82,7 @@ def train_emotion(
 
     texts: list[str] = []
     labels: list[int] = []
+    used: list[str] = []
     for rel in ("online_shopping_10_cats/online_shopping_10_cats.csv", "waimai_10k/waimai_10k.csv"):
         path = data / rel
         if not path.exists():
@@ -90,6 +91,7 @@ def train_emotion(
         t, y, _ = load_reviews(path)
         texts += t
         labels += y
+        used.append(rel.split("/")[0])
     if workspace is not None:
         db = Database(database_url or get_settings().database_url)
         with db.session() as s:
@@ -97,10 +99,11 @@ def train_emotion(
         console.print(f"{len(extra_texts):,} reviewed anger findings from {workspace}")
         texts += extra_texts
         labels += extra_labels
+        used.append(f"reviewed anger findings of {workspace}")
     target = out or get_settings().model_dir / MODEL_FILE
     target.parent.mkdir(parents=True, exist_ok=True)
     with console.status(f"training on {len(texts):,} reviews"):
-        model = train(texts, labels)
+        model = train(texts, labels, datasets=used)
     model.save(target)
     objective = load_objective(data, limit=len(texts), seed=0)
     with console.status(f"subjectivity: {len(texts):,} opinions vs {len(objective):,} questions"):
