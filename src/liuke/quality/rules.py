@@ -266,12 +266,12 @@ def _promise(spec: RuleSpec, c: Context) -> list[tuple[Msg | None, str, dict[str
     if not c.t.ended:
         return []
     agents = _agents(c.t)
-    for i, m in enumerate(agents):
-        if (found := find_any(m.body, _phrases(spec))) and i == len(agents) - 1:
-            later = [x for x in c.t.messages if x.seq > m.seq and x.sender == "customer"]
-            if later:  # the customer wrote again and got no answer after the promise
-                return [(m, found[0], {"span": (found[1], found[1] + len(found[0]))})]
-    return []
+    if not agents or (found := find_any(agents[-1].body, _phrases(spec))) is None:
+        return []
+    last = agents[-1]
+    if not any(x.seq > last.seq and x.sender == "customer" for x in c.t.messages):
+        return []  # the customer did not write again: nothing was left unanswered
+    return [(last, found[0], {"span": (found[1], found[1] + len(found[0]))})]
 
 
 @_check("apology_after_failure")
@@ -282,10 +282,9 @@ def _apology(spec: RuleSpec, c: Context) -> list[tuple[Msg | None, str, dict[str
     threshold = float(spec.params.get("negativity", 0.9))
     with_trigger = float(spec.params.get("trigger_negativity", 0.6))
     out: list[tuple[Msg | None, str, dict[str, Any]]] = []
-    msgs = list(c.t.messages)
     owed: Msg | None = None
     replies = 0
-    for m in msgs:
+    for m in c.t.messages:
         if m.sender == "customer" and owed is None:
             neg = e.negativity if (e := c.emotions.get(m.seq)) is not None else 0.5
             reported = find_any(m.body, triggers) is not None and neg >= with_trigger

@@ -44,6 +44,7 @@ DEFAULT_REVIEW = {"below_score": 70, "anger": 0.85, "sample_share": 0.02}
 MUTE_PRECISION = 0.3
 MUTE_MIN_VERDICTS = 5
 CHUNK = 500
+SCORE_BANDS = ((90, "90-100"), (80, "80-89"), (70, "70-79"), (60, "60-69"), (0, "<60"))
 CHURN_WINDOW = timedelta(days=30)  # churn "after" a conversation: within this many days
 
 
@@ -796,9 +797,14 @@ class Outcome:
 def outcomes(s: Session, workspace_id: int) -> list[Outcome]:
     """Outcomes of customers after conversations with each hit kind, against clean ones."""
     convs = s.execute(
-        select(Inspection.conversation_id, Inspection.hit_count, Inspection.ended_at).where(
-            Inspection.workspace_id == workspace_id
+        select(
+            Inspection.conversation_id,
+            Inspection.ended_at,
+            Conversation.customer_id,
+            Conversation.meta,
         )
+        .join(Conversation, Conversation.id == Inspection.conversation_id)
+        .where(Inspection.workspace_id == workspace_id)
     ).all()
     if not convs:
         return []
@@ -810,14 +816,6 @@ def outcomes(s: Session, workspace_id: int) -> list[Outcome]:
         .distinct()
     ):
         kinds_of[cid].add(kind)
-    facts: dict[int, tuple[int | None, Any]] = {
-        cid: (cust, meta)
-        for cid, cust, meta in s.execute(
-            select(Conversation.id, Conversation.customer_id, Conversation.meta)
-            .join(Inspection, Inspection.conversation_id == Conversation.id)
-            .where(Inspection.workspace_id == workspace_id)
-        )
-    }
     complaint_ids = set(
         s.scalars(
             select(ConversationLabel.conversation_id).where(
@@ -832,20 +830,20 @@ def outcomes(s: Session, workspace_id: int) -> list[Outcome]:
     ):
         if value := (attrs or {}).get("churned_at"):
             try:
-                churned_at[cust_id] = datetime.fromisoformat(str(value))
+                at = datetime.fromisoformat(str(value))
             except ValueError:
                 continue
-    groups: dict[str, list[tuple[int, datetime | None]]] = defaultdict(list)
-    for cid, _hits, ended in convs:
+            churned_at[cust_id] = at if at.tzinfo else at.replace(tzinfo=UTC)
+    groups: dict[str, list[tuple[int, datetime | None, int | None, Any]]] = defaultdict(list)
+    for cid, ended, cust, meta in convs:
         for kind in kinds_of.get(cid) or {"none"}:
-            groups[kind].append((cid, ended))
+            groups[kind].append((cid, ended, cust, meta))
     out = []
     for kind, members in sorted(groups.items()):
         customers: set[int] = set()
         scores: list[float] = []
         churn: list[float] = []
-        for cid, ended in members:
-            cust, meta = facts.get(cid, (None, {}))
+        for _cid, ended, cust, meta in members:
             if cust is not None:
                 customers.add(cust)
                 gone = churned_at.get(cust)
@@ -853,7 +851,7 @@ def outcomes(s: Session, workspace_id: int) -> list[Outcome]:
                     1.0
                     if gone is not None
                     and ended is not None
-                    and timedelta(0) <= _aware(gone) - ended <= CHURN_WINDOW
+                    and timedelta(0) <= gone - ended <= CHURN_WINDOW
                     else 0.0
                 )
             if isinstance((meta or {}).get("csat"), int | float):
@@ -864,37 +862,22 @@ def outcomes(s: Session, workspace_id: int) -> list[Outcome]:
                 len(members),
                 len(customers),
                 round(sum(churn) / len(churn), 4) if churn else None,
-                round(sum(cid in complaint_ids for cid, _ in members) / len(members), 4),
+                round(sum(m[0] in complaint_ids for m in members) / len(members), 4),
                 round(sum(scores) / len(scores), 3) if scores else None,
             )
         )
     return out
 
 
-def _aware(d: datetime) -> datetime:
-    return d if d.tzinfo else d.replace(tzinfo=UTC)
-
-
 def score_distribution(s: Session, workspace_id: int) -> dict[str, int]:
     """Inspections per score band, for the list page and the real-data report."""
-    bands = {"90-100": 0, "80-89": 0, "70-79": 0, "60-69": 0, "<60": 0}
+    bands = dict.fromkeys((label for _, label in SCORE_BANDS), 0)
     for score, n in s.execute(
         select(Inspection.score, func.count())
         .where(Inspection.workspace_id == workspace_id)
         .group_by(Inspection.score)
     ):
-        key = (
-            "90-100"
-            if score >= 90
-            else "80-89"
-            if score >= 80
-            else "70-79"
-            if score >= 70
-            else "60-69"
-            if score >= 60
-            else "<60"
-        )
-        bands[key] += int(n)
+        bands[next(label for floor, label in SCORE_BANDS if score >= floor)] += int(n)
     return bands
 
 
