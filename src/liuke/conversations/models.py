@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, String, Text, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from liuke.core.db import Base, JSONType, UTCDateTime, utcnow
@@ -40,6 +40,7 @@ class Conversation(WorkspaceScoped, Base):
         Index("ix_conv_ws_created", "workspace_id", "created_at"),
         Index("ix_conv_ws_assignee", "workspace_id", "assignee_id"),
         Index("ix_conv_ws_customer", "workspace_id", "customer_id"),
+        Index("ix_conv_ws_intent", "workspace_id", "intent"),
     )
 
     channel_id: Mapped[int] = mapped_column(IdType, ForeignKey("channels.id", ondelete="RESTRICT"))
@@ -66,6 +67,11 @@ class Conversation(WorkspaceScoped, Base):
     transfer_count: Mapped[int] = mapped_column(default=0)
     message_count: Mapped[int] = mapped_column(default=0)
     handled_by_bot: Mapped[bool] = mapped_column(Boolean, default=False)
+    # routing intent (the bot's or an importer's); a column so metrics can break down by it
+    intent: Mapped[str | None] = mapped_column(String(64))
+    # false when the source has no real times (JDDC) or lost the start (partial Twitter
+    # threads): response-time metrics leave such conversations out
+    timing_known: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     meta: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
 
     labels: Mapped[list[ConversationLabel]] = relationship(
@@ -109,3 +115,14 @@ class Message(WorkspaceScoped, Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     idempotency_key: Mapped[str | None] = mapped_column(String(200))
     meta: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+
+
+def intent_of(meta: dict[str, Any]) -> str | None:
+    """The routing intent recorded in a conversation's meta, if it is a usable name."""
+    value = meta.get("intent")
+    return value[:64] if isinstance(value, str) and value else None
+
+
+def timing_known_of(meta: dict[str, Any]) -> bool:
+    """Whether the conversation's times are real: importers flag the sources where they are not."""
+    return meta.get("timestamps") != "absent" and not meta.get("partial")

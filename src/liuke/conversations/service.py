@@ -23,6 +23,8 @@ from liuke.conversations.models import (
     Conversation,
     ConversationLabel,
     Message,
+    intent_of,
+    timing_known_of,
 )
 from liuke.core.db import add_or_existing, retry_on_conflict, utcnow
 from liuke.core.errors import BadRequest, Conflict, IdempotencyConflict, NotFound
@@ -167,6 +169,8 @@ def create_conversation(
         transfer_count=0,
         message_count=0,
         handled_by_bot=False,
+        intent=intent_of(meta or {}),
+        timing_known=timing_known_of(meta or {}),
         meta=dict(meta or {}),
     )
     _set_labels(s, conv, labels or [])

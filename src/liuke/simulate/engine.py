@@ -749,6 +749,8 @@ class ConversationEngine:
                 "transfer_count": c.transfers,
                 "message_count": len(msgs),
                 "handled_by_bot": c.bot_outcome is not None,
+                "intent": c.intent,
+                "timing_known": True,
                 "meta": meta,
             }
         )
