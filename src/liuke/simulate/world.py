@@ -219,6 +219,11 @@ def simulate_world(
             channel_ids=setup.channel_ids,
         )
         truth["counts"] = counts = count_rows(s, ws_id)
+    # fresh planner statistics: after a bulk load the planner would still think the tables
+    # empty and pick nested loops that make the metric queries quadratic
+    with db.engine.connect() as conn:
+        conn.execute(text("ANALYZE"))
+        conn.commit()
     if ground_truth_path is not None:
         ground_truth_path.parent.mkdir(parents=True, exist_ok=True)
         ground_truth_path.write_text(json.dumps(truth, ensure_ascii=False, indent=2) + "\n")
