@@ -305,24 +305,25 @@ METRICS: tuple[Metric, ...] = (
         "conversion_rate",
         "询单转化率",
         "Inquiry-to-order conversion",
-        "有客户身份的咨询中，转化窗口内（默认 72 小时）带来订单的占比；每笔已付订单只归属"
-        "给下单前最近的一次咨询。",
-        "Inquiries by a known customer followed by a paid order within the conversion window "
-        "(72 h by default); each order is credited once, to the latest inquiry before it.",
+        "已知客户的售前询单（售前意图，或未识别意图）中，转化窗口内（默认 72 小时）带来已付订单"
+        "的占比；每笔订单只归属给下单前最近的一次询单。",
+        "Pre-sales inquiries (a pre-sales intent, or no intent recorded) by a known customer "
+        "followed by a paid order within the conversion window (72 h by default); each order "
+        "is credited once, to the latest inquiry before it.",
         "share",
         "up",
         "proportion",
         _frac(
             lambda f, _t: (f.orders_n > 0).ifelse(1, 0).sum(),
-            lambda f: f.customer_id.count(),
+            lambda f: f.inquiry.sum(),
         ),
     ),
     Metric(
         "converted_orders",
         "转化订单数",
         "Converted orders",
-        "归属给期间内咨询的已付订单数。",
-        "Paid orders credited to the period's inquiries.",
+        "归属给期间内询单的已付订单数。",
+        "Paid orders credited to the period's pre-sales inquiries.",
         "orders",
         "up",
         "count",
@@ -332,8 +333,8 @@ METRICS: tuple[Metric, ...] = (
         "conversion_value",
         "转化金额",
         "Conversion value",
-        "归属给期间内咨询的已付订单金额（元）。",
-        "Amount of the paid orders credited to the period's inquiries (yuan).",
+        "归属给期间内询单的已付订单金额（元）。",
+        "Amount of the paid orders credited to the period's pre-sales inquiries (yuan).",
         "yuan",
         "up",
         "sum",

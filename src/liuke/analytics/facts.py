@@ -33,6 +33,13 @@ class Targets:
     conversion_window_h: int = 72
     business_start_h: int = 0
     business_end_h: int = 24
+    # intents that make a conversation a pre-sales inquiry (询单); a conversation with no intent
+    # recorded counts too, so a workspace without intent detection still sees its conversion
+    presales_intents: tuple[str, ...] = ("pre_sales", "trade_in")
+    # how orders are credited to inquiries: "link" trusts the order's source conversation (the
+    # shop's order feed records it), "window" credits the latest inquiry before the order, and
+    # "auto" uses links when the period's orders carry any, else the window
+    attribution: str = "auto"
 
     @classmethod
     def from_settings(cls, settings: dict[str, Any]) -> Targets:
@@ -57,7 +64,22 @@ class Targets:
             ),
             business_start_h=pick(hours, "start_h", 0, 0, 23),
             business_end_h=pick(hours, "end_h", 24, 1, 24),
+            attribution=(
+                a
+                if (a := (settings.get("analytics") or {}).get("attribution"))
+                in ("auto", "link", "window")
+                else "auto"
+            ),
+            presales_intents=_names(
+                (settings.get("analytics") or {}).get("presales_intents"), base.presales_intents
+            ),
         )
+
+
+def _names(value: Any, default: tuple[str, ...]) -> tuple[str, ...]:
+    if isinstance(value, list) and all(isinstance(v, str) and v for v in value):
+        return tuple(value)
+    return default
 
 
 @dataclass(frozen=True)
@@ -164,13 +186,46 @@ def message_stats(messages: Table) -> Table:
     )
 
 
-def attributed_orders(conversations: Table, orders: Table, window_s: int) -> Table:
-    """Each paid order credited to the customer's latest inquiry in the preceding window.
+def is_inquiry(intent: ibis.Value, targets: Targets) -> ibis.Value:
+    """A pre-sales inquiry: a pre-sales intent, or no intent recorded at all."""
+    key = intent.fill_null("")
+    return key.isin(targets.presales_intents) | (key == "")
+
+
+def linked_orders(conversations: Table, orders: Table) -> Table:
+    """Paid orders credited to the conversation the order feed says they came from."""
+    o = orders.filter(
+        orders.status == "paid",
+        orders.source_conversation_id.notnull(),
+        orders.source_conversation_id.isin(conversations.id),
+    )
+    return o.group_by(ocid=o.source_conversation_id).aggregate(
+        orders_n=o.id.count(),
+        value_cents=(o.amount.cast("float64") * 100).round().cast("int64").sum(),
+    )
+
+
+def uses_links(orders: Table, targets: Targets) -> bool:
+    """Whether to credit orders by their recorded source conversation (see ``attribution``)."""
+    if targets.attribution != "auto":
+        return targets.attribution == "link"
+    linked = orders.filter(orders.source_conversation_id.notnull())
+    return bool(linked.count().execute() > 0)
+
+
+def attributed_orders(
+    conversations: Table, orders: Table, window_s: int, targets: Targets
+) -> Table:
+    """Each paid order credited to the customer's latest pre-sales inquiry in the preceding
+    window.
 
     Crediting each order once, to one inquiry, keeps conversion value from counting an order twice
-    when a customer asked twice before buying.
+    when a customer asked twice before buying; after-sales contacts earn no credit.
     """
-    c = conversations.filter(conversations.customer_id.notnull()).select(
+    conversations = conversations.filter(
+        conversations.customer_id.notnull(), is_inquiry(conversations.intent, targets)
+    )
+    c = conversations.select(
         cid=conversations.id, cust=conversations.customer_id, tc=_secs(conversations.created_at)
     )
     o = orders.filter(orders.status == "paid").select(
@@ -242,7 +297,10 @@ def conversation_facts(
         orders.ordered_at >= lo,
         orders.ordered_at < epoch_bound(window.end + window_s),
     )
-    credit = attributed_orders(inquiries, orders, window_s)
+    if uses_links(orders, targets):
+        credit = linked_orders(conv.filter(is_inquiry(conv.intent, targets)), orders)
+    else:
+        credit = attributed_orders(inquiries, orders, window_s, targets)
 
     channels = engine.table("channels").select(ch_id="id", ch_kind="kind", ch_platform="platform")
     customers = engine.table("customers")
@@ -265,6 +323,7 @@ def conversation_facts(
         "transfer_count",
         "timing_known",
         intent_key=conv.intent.fill_null(""),
+        inquiry=(conv.customer_id.notnull() & is_inquiry(conv.intent, targets)).ifelse(1, 0),
         t_created=tc,
         local_day=local // DAY_S,
         local_s=local % DAY_S,
@@ -291,6 +350,7 @@ def conversation_facts(
         "transfer_count",
         "timing_known",
         "intent_key",
+        "inquiry",
         "t_created",
         "bot",
         day=j.local_day,

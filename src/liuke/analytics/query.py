@@ -121,7 +121,7 @@ def _grouped(facts: Table, column: str | None) -> Table:
     return facts.mutate(key=key)
 
 
-def _aggregate(
+def aggregate_parts(
     facts: Table, metrics: Sequence[Metric], targets: Targets, column: str | None
 ) -> dict[Any, dict[str, Parts]]:
     """Every metric's parts per breakdown key, in one query plus one per quantile metric."""
@@ -135,7 +135,7 @@ def _aggregate(
     if exprs:
         frame = f.group_by("key").aggregate(**exprs).execute()
         for rec in frame.to_dict("records"):
-            key = _key(rec["key"])
+            key = as_key(rec["key"])
             slot = out.setdefault(key, {})
             for name, value in rec.items():
                 if name == "key":
@@ -163,10 +163,10 @@ def _quantile(f: Table, metric: Metric) -> dict[Any, float | None]:
     )
     target = (ranked.cnt * metric.q).ceil().cast("int64") - 1
     picked = ranked.filter(ranked.rn == ibis.greatest(target, 0)).select("key", "v")
-    return {_key(r["key"]): _clean(r["v"]) for r in picked.execute().to_dict("records")}
+    return {as_key(r["key"]): _clean(r["v"]) for r in picked.execute().to_dict("records")}
 
 
-def _key(value: Any) -> Any:
+def as_key(value: Any) -> Any:
     if value is None:
         return None
     if isinstance(value, float):
@@ -176,7 +176,7 @@ def _key(value: Any) -> Any:
     return value
 
 
-def _filtered(facts: Table, filters: Iterable[tuple[str, tuple[str, ...]]]) -> Table:
+def filtered(facts: Table, filters: Iterable[tuple[str, tuple[str, ...]]]) -> Table:
     for name, values in filters:
         dim = DIMENSION_BY_NAME[name]
         numeric = dim.names is not None or dim.time or name == "hour"
@@ -234,7 +234,7 @@ class FactsCache:
         key = (window.start_day, window.end_day)
         if key not in self._tables:
             facts = conversation_facts(self.engine, window, self.targets)
-            self._tables[key] = _filtered(facts, self.query.filters).cache()
+            self._tables[key] = filtered(facts, self.query.filters).cache()
         return self._tables[key]
 
     def release(self) -> None:
@@ -244,7 +244,7 @@ class FactsCache:
 
 
 def _total(facts: Table, targets: Targets, metrics: Sequence[Metric]) -> Row:
-    parts = _aggregate(facts, metrics, targets, None).get(0, {})
+    parts = aggregate_parts(facts, metrics, targets, None).get(0, {})
     return _row(None, "", metrics, parts)
 
 
@@ -296,7 +296,7 @@ def _run(
 
     if query.by:
         dim = DIMENSION_BY_NAME[query.by]
-        grouped = _aggregate(facts_of(window), metrics, targets, dim.column)
+        grouped = aggregate_parts(facts_of(window), metrics, targets, dim.column)
         labels = dimension_labels(engine, dim, window.workspace_id)
         keys: list[Any] = _time_keys(dim, window) if dim.time else list(grouped)
         if dim.name == "hour":
@@ -312,7 +312,7 @@ def _run(
         if not dim.time and dim.name != "hour":
             result.rows.sort(key=lambda r: (r.key is None, str(r.label)))
         if query.compare and not dim.time:
-            prev = _aggregate(facts_of(window.previous()), metrics, targets, dim.column)
+            prev = aggregate_parts(facts_of(window.previous()), metrics, targets, dim.column)
             for row in result.rows:
                 ref = _row(row.key, row.label, metrics, prev.get(row.key, {}))
                 row.changes = _changes(metrics, row, ref)
