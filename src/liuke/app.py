@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
 from liuke import __version__
+from liuke.analytics.api import router as analytics_router
 from liuke.commerce.api import router as commerce_router
 from liuke.conversations.api import router as conversations_router
 from liuke.core.api import BodySizeLimit, install_error_handlers
@@ -74,6 +75,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         commerce_router,
         conversations_router,
         quality_router,
+        analytics_router,
         events_router,
     ):
         app.include_router(router)

@@ -70,11 +70,11 @@ class Finding:
     units: int
 
 
-def _rest(parts: dict[str, float | None], total: dict[str, float | None]) -> dict[str, float]:
+def rest_of(parts: dict[str, float | None], total: dict[str, float | None]) -> dict[str, float]:
     return {k: (total.get(k) or 0.0) - (v or 0.0) for k, v in parts.items()}
 
 
-def _sum_rows(
+def peer_pool(
     rows: dict[Any, dict[str, dict[str, float | None]]],
 ) -> dict[str, dict[str, float | None]]:
     out: dict[str, dict[str, float | None]] = {}
@@ -113,6 +113,7 @@ def diagnose(
     tz: str = "Asia/Shanghai",
     targets: Targets | None = None,
     dimensions: tuple[str, ...] = DIAGNOSIS_DIMENSIONS,
+    filters: tuple[tuple[str, tuple[str, ...]], ...] = (),
 ) -> list[Finding]:
     """Every row that is significantly and materially worse than the rest, worst first."""
     targets = targets or Targets()
@@ -120,7 +121,7 @@ def diagnose(
     window = Window(workspace_id, start, end, tz)
     candidates: list[tuple[Finding, float]] = []
     for scope, kinds in SCOPES.items():
-        query = Query(start, end, DIAGNOSIS_METRICS, filters=(("channel_kind", kinds),))
+        query = Query(start, end, DIAGNOSIS_METRICS, filters=(("channel_kind", kinds), *filters))
         query.validate()
         cache = FactsCache(engine, targets, query)
         try:
@@ -135,13 +136,13 @@ def diagnose(
                     # people and groups are compared with their peers, not with the
                     # conversations nobody was assigned (bot-only, missed)
                     rows.pop(None, None)
-                    pool = _sum_rows(rows)
+                    pool = peer_pool(rows)
                 for key, parts_by_metric in rows.items():
                     for m in metrics:
                         if dim_name in NOT_FOR.get(m.name, ()):
                             continue
                         parts = parts_by_metric.get(m.name, {})
-                        rest = _rest(parts, pool.get(m.name, {}))
+                        rest = rest_of(parts, pool.get(m.name, {}))
                         value, other = metric_value(m, parts), metric_value(m, dict(rest))
                         if value is None or other is None or other == 0:
                             continue

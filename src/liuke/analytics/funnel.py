@@ -20,9 +20,9 @@ from liuke.analytics.engines import Engine
 from liuke.analytics.facts import Targets, Window, conversation_facts
 from liuke.analytics.query import (
     Query,
-    filtered,
     as_key,
     dimension_labels,
+    filtered,
     time_label,
 )
 
@@ -153,7 +153,9 @@ def funnel(
         exprs[step.name] = passed.ifelse(1, 0).sum()
     frame = f.group_by("key").aggregate(**exprs).execute()
     groups = {as_key(r.pop("key")): r for r in frame.to_dict("records")}
-    totals = {s.name: float(sum(float(g[s.name] or 0) for g in groups.values())) for s in STEPS}
+    totals: dict[str, float | None] = {
+        s.name: float(sum(float(g[s.name] or 0) for g in groups.values())) for s in STEPS
+    }
     result = FunnelResult(engine.name, Funnel(None, "", _steps(totals)), by=query.by)
     if dim is None:
         return result

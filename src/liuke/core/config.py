@@ -29,6 +29,10 @@ class Settings(BaseSettings):
     dispatch_in_process: bool = Field(default=True)
     static_vendor_dir: Path = Field(default=Path("node_modules"))
     model_dir: Path = Field(default=Path("var/models"), description="trained model files")
+    analytics_snapshot_dir: Path | None = Field(
+        default=None, description="Parquet snapshot folder the duckdb analytics engine reads"
+    )
+    spark_master: str = Field(default="local[2]", description="Spark master URL for analytics")
 
 
 @lru_cache(maxsize=1)

@@ -1,0 +1,188 @@
+"""Analytics for one workspace: which engine, which window, which targets; scorecards.
+
+The transport layers (API, pages, CLI) call these; they never build Ibis expressions themselves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from liuke.analytics.catalogue import BY_NAME, Metric
+from liuke.analytics.compare import p_value
+from liuke.analytics.diagnosis import peer_pool, rest_of
+from liuke.analytics.engines import (
+    ENGINES,
+    Engine,
+    connect_database,
+    connect_duckdb,
+)
+from liuke.analytics.facts import Targets
+from liuke.analytics.query import Query, Result, metric_value, run
+from liuke.core.config import Settings
+from liuke.core.errors import BadRequest
+from liuke.workspaces.models import Workspace
+
+DEFAULT_DAYS = 30
+SCORECARD = (
+    "receptions",
+    "agent_first_response_time",
+    "average_response_time",
+    "resolution_time",
+    "one_touch_resolution_rate",
+    "transfers_per_conversation",
+    "conversion_rate",
+    "conversion_value",
+    "sla_average_response",
+)
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a workspace's analytics needs besides the data: its clock and its targets."""
+
+    workspace_id: int
+    tz: str
+    targets: Targets
+
+    def today(self) -> date:
+        return datetime.now(ZoneInfo(self.tz)).date()
+
+    def default_range(self, start: date | None, end: date | None) -> tuple[date, date]:
+        """Missing ends default to the last 30 days up to today (the workspace's today)."""
+        end = end or (start + timedelta(days=DEFAULT_DAYS - 1) if start else self.today())
+        start = start or end - timedelta(days=DEFAULT_DAYS - 1)
+        return start, end
+
+
+def context(s: Session, workspace_id: int) -> Context:
+    ws = s.get(Workspace, workspace_id)
+    if ws is None:
+        raise BadRequest("unknown workspace")
+    return Context(workspace_id, ws.timezone, Targets.from_settings(ws.settings or {}))
+
+
+@contextmanager
+def open_engine(settings: Settings, name: str = "database") -> Iterator[Engine]:
+    """The engine a request asked for. Spark is for the CLI and batch jobs, not web requests."""
+    if name not in ENGINES:
+        raise BadRequest(f"unknown engine {name!r}; known: {', '.join(ENGINES)}")
+    if name == "pyspark":
+        raise BadRequest("Spark runs from `liuke analytics` on a snapshot, not in a web request")
+    if name == "duckdb":
+        if settings.analytics_snapshot_dir is None:
+            raise BadRequest("no snapshot folder configured (LIUKE_ANALYTICS_SNAPSHOT_DIR)")
+        engine = connect_duckdb(Path(settings.analytics_snapshot_dir))
+    else:
+        engine = connect_database(settings.database_url)
+    try:
+        yield engine
+    finally:
+        engine.backend.disconnect()
+
+
+def query(engine: Engine, ctx: Context, q: Query, unassigned: str = "Unassigned") -> Result:
+    return run(
+        engine,
+        q,
+        workspace_id=ctx.workspace_id,
+        tz=ctx.tz,
+        targets=ctx.targets,
+        unassigned_label=unassigned,
+    )
+
+
+@dataclass
+class ScoreCell:
+    value: float | None
+    team: float | None  # the rest of the team
+    p_value: float | None
+    verdict: str  # better | worse | flat | n/a
+
+
+@dataclass
+class Scorecard:
+    agent_id: int
+    name: str
+    cells: dict[str, ScoreCell] = field(default_factory=dict)
+    attention: list[str] = field(default_factory=list)  # metrics significantly worse than team
+
+
+def _verdict(metric: Metric, value: float | None, team: float | None, p: float | None) -> str:
+    if value is None or team is None or p is None:
+        return "n/a"
+    if p >= 0.01 or value == team:
+        return "flat"
+    return "better" if (value > team) == (metric.good == "up") else "worse"
+
+
+def scorecards(
+    engine: Engine,
+    ctx: Context,
+    start: date,
+    end: date,
+    filters: tuple[tuple[str, tuple[str, ...]], ...] = (),
+) -> list[Scorecard]:
+    """Per agent: the scorecard metrics, each tested against the rest of the team."""
+    result = query(engine, ctx, Query(start, end, SCORECARD, "agent", filters, compare=False))
+    rows = {r.key: r.parts for r in result.rows if r.key is not None}
+    pool = peer_pool(rows)
+    cards: list[Scorecard] = []
+    for row in result.rows:
+        if row.key is None:
+            continue
+        card = Scorecard(int(row.key), row.label)
+        for name in SCORECARD:
+            metric = BY_NAME[name]
+            parts = row.parts.get(name, {})
+            rest = rest_of(parts, pool.get(name, {}))
+            team = metric_value(metric, dict(rest))
+            p = p_value(metric, parts, dict(rest)) if metric.kind != "count" else None
+            verdict = _verdict(metric, row.values[name], team, p)
+            card.cells[name] = ScoreCell(
+                row.values[name], team, None if p is None else round(p, 6), verdict
+            )
+            if verdict == "worse":
+                card.attention.append(name)
+        cards.append(card)
+    cards.sort(key=lambda c: (-len(c.attention), c.name))
+    return cards
+
+
+def parse_filters(params: dict[str, list[Any]]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Request parameters -> query filters (empty lists are no filter)."""
+    names = {
+        "channel_id": "channel",
+        "skill_group_id": "skill_group",
+        "agent_id": "agent",
+        "product_line_id": "product_line",
+        "channel_kind": "channel_kind",
+        "platform": "platform",
+        "tier": "tier",
+        "intent": "intent",
+        "hour": "hour",
+    }
+    out = []
+    for param, dim in names.items():
+        values = [str(v) for v in params.get(param) or [] if str(v) != ""]
+        if values:
+            out.append((dim, tuple(values)))
+    return tuple(out)
+
+
+def csv_metrics(value: str | None, default: tuple[str, ...]) -> tuple[str, ...]:
+    if not value:
+        return default
+    return tuple(v.strip() for v in value.split(",") if v.strip())
+
+
+def labels(locale: str) -> dict[str, Any]:
+    """Metric labels for templates and exports."""
+    return {m.name: m.label(locale) for m in BY_NAME.values()}
