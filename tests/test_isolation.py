@@ -643,6 +643,11 @@ LIST_CASES: dict[str, tuple[Any, Extract]] = {
     "/quality/agents": (User, _items("agent_id")),
     "/quality/summary": (None, lambda b: [int(b["workspace_id"])]),
     "/quality/alerts": (QualityAlert, _items()),
+    "/analytics/catalogue": (None, lambda b: [int(b["workspace_id"])]),
+    "/analytics/query": (None, lambda b: [int(b["workspace_id"])]),
+    "/analytics/funnel": (None, lambda b: [int(b["workspace_id"])]),
+    "/analytics/agents": (None, lambda b: [int(b["workspace_id"])]),
+    "/analytics/diagnosis": (None, lambda b: [int(b["workspace_id"])]),
 }
 
 # list endpoint -> {query parameter: key of the B id to filter by}
@@ -665,6 +670,19 @@ FILTER_CASES: dict[str, dict[str, str]] = {
     "/quality/coaching-notes": {"agent_id": "user"},
     "/quality/alerts": {"conversation_id": "conversation"},
 }
+# Analytics answers figures, not rows: filtering by another workspace's ids must count nothing.
+_ANALYTICS_IDS = {
+    "channel_id": "channel",
+    "skill_group_id": "skill_group",
+    "agent_id": "user",
+    "product_line_id": "product_line",
+}
+FIGURE_FILTER_CASES: dict[str, tuple[dict[str, str], Callable[[Any], float]]] = {
+    "/analytics/query": (_ANALYTICS_IDS, lambda b: b["total"]["values"]["contacts"]),
+    "/analytics/funnel": (_ANALYTICS_IDS, lambda b: b["overall"]["steps"][0]["count"]),
+    "/analytics/agents": (_ANALYTICS_IDS, lambda b: len(b["agents"])),
+    "/analytics/diagnosis": (_ANALYTICS_IDS, lambda b: len(b["findings"])),
+}
 
 
 def test_every_list_and_id_filter_has_an_isolation_case(db: Database) -> None:
@@ -678,6 +696,7 @@ def test_every_list_and_id_filter_has_an_isolation_case(db: Database) -> None:
         if q["in"] == "query" and q["name"].endswith("_id")
     }
     covered = {(p, q) for p, qs in FILTER_CASES.items() for q in qs}
+    covered |= {(p, q) for p, (qs, _) in FIGURE_FILTER_CASES.items() for q in qs}
     assert sorted(filters ^ covered) == [], "FILTER_CASES and the API disagree"
 
 
@@ -709,6 +728,11 @@ def test_lists_show_only_the_callers_rows(world: World) -> None:
                     "/quality/rules",
                     "/quality/agents",
                     "/quality/summary",
+                    "/analytics/catalogue",
+                    "/analytics/query",
+                    "/analytics/funnel",
+                    "/analytics/agents",
+                    "/analytics/diagnosis",
                 )
                 else None,
             )
@@ -730,6 +754,10 @@ def test_filters_by_another_workspaces_ids_find_nothing(world: World) -> None:
             assert theirs["total"] >= 1, (path, param)  # B does have such rows
             mine = ok(w.a.get(V1 + path, params={param: w.B[key]}))
             assert (mine["total"], mine["items"]) == (0, []), (path, param)
+    for path, (params, count) in FIGURE_FILTER_CASES.items():
+        for param, key in params.items():
+            mine = ok(w.a.get(V1 + path, params={param: w.B[key]}))
+            assert mine["workspace_id"] == w.a_ws and count(mine) == 0, (path, param)
 
 
 def test_replays_check_ids_too(world: World) -> None:
