@@ -20,6 +20,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from liuke.analytics.cli import app as analytics_app
 from liuke.core.config import get_settings
 from liuke.core.db import Database
 from liuke.core.errors import AppError
@@ -35,6 +36,7 @@ app.add_typer(user_app, name="user")
 app.add_typer(workspace_app, name="workspace")
 app.add_typer(events_app, name="events")
 app.add_typer(quality_app, name="quality")
+app.add_typer(analytics_app, name="analytics")
 console = Console()
 err = Console(stderr=True)
 

@@ -35,7 +35,7 @@ def test_catalogue_lists_every_metric_in_both_languages(api: TestClient) -> None
     assert {"first_response_time", "conversion_rate", "sla_first_response"} <= names
     frt = next(m for m in body["metrics"] if m["name"] == "first_response_time")
     assert frt["label_zh"] == "首次响应时长（均值）" and frt["unit"] == "seconds"
-    assert [s["name"] for s in body["funnel_steps"]][0] == "contact"
+    assert body["funnel_steps"][0]["name"] == "contact"
 
 
 def test_query_returns_the_figures_with_comparisons(api: TestClient, fx: Fixture) -> None:
@@ -47,8 +47,9 @@ def test_query_returns_the_figures_with_comparisons(api: TestClient, fx: Fixture
     assert body["vs_previous"]["contacts"]["rate"] == 5.0
     labels = {row["label"] for row in body["rows"]}
     assert labels == {"客服甲", "客服乙", "未分配"}
-    only_a = api.get(f"{V1}/query", params={**RANGE, "metrics": "contacts",
-                                           "agent_id": fx.agent_a}).json()
+    only_a = api.get(
+        f"{V1}/query", params={**RANGE, "metrics": "contacts", "agent_id": fx.agent_a}
+    ).json()
     assert only_a["total"]["values"]["contacts"] == 2
 
 

@@ -86,7 +86,7 @@ def connect_database(url: str) -> Engine:
     u = make_url(url)
     if u.get_backend_name() == "sqlite":
         if not u.database or u.database == ":memory:":
-            raise BadRequest("analytics needs a SQLite file, not an in-memory database")
+            raise BadRequest(detail="analytics needs a SQLite file, not an in-memory database")
         return Engine("sqlite", ibis.sqlite.connect(u.database))
     if u.get_backend_name() == "postgresql":
         return Engine(
@@ -99,14 +99,14 @@ def connect_database(url: str) -> Engine:
                 database=u.database,
             ),
         )
-    raise BadRequest(f"analytics cannot read a {u.get_backend_name()} database")
+    raise BadRequest(detail=f"analytics cannot read a {u.get_backend_name()} database")
 
 
 def _require_snapshot(path: Path) -> None:
     missing = [n for n in TABLES if not (path / f"{n}.parquet").exists()]
     if missing:
         raise BadRequest(
-            f"{path} is not a complete analytics snapshot (missing {', '.join(missing)}); "
+            detail=f"{path} is not a complete analytics snapshot (missing {', '.join(missing)}); "
             "write one with `liuke analytics snapshot`"
         )
 

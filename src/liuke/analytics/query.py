@@ -43,29 +43,29 @@ class Query:
     def validate(self) -> None:
         """Refuse what cannot be answered, with a message naming the valid choices."""
         if self.end < self.start:
-            raise BadRequest(f"the range ends ({self.end}) before it starts ({self.start})")
+            raise BadRequest(detail=f"the range ends ({self.end}) before it starts ({self.start})")
         if (self.end - self.start).days + 1 > MAX_DAYS:
-            raise BadRequest(f"the range may span at most {MAX_DAYS} days")
+            raise BadRequest(detail=f"the range may span at most {MAX_DAYS} days")
         if not self.metrics:
-            raise BadRequest("ask for at least one metric")
+            raise BadRequest(detail="ask for at least one metric")
         unknown = [m for m in self.metrics if m not in BY_NAME]
         if unknown:
             raise BadRequest(
-                f"unknown metric {', '.join(unknown)}; known: {', '.join(sorted(BY_NAME))}"
+                detail=f"unknown metric {', '.join(unknown)}; known: {', '.join(sorted(BY_NAME))}"
             )
         dims = [self.by] if self.by else []
         dims += [name for name, _ in self.filters]
         bad = [d for d in dims if d not in DIMENSION_BY_NAME]
         if bad:
             raise BadRequest(
-                f"unknown breakdown {', '.join(bad)}; known: {', '.join(DIMENSION_BY_NAME)}"
+                detail=f"unknown breakdown {', '.join(bad)}; known: {', '.join(DIMENSION_BY_NAME)}"
             )
         for name, values in self.filters:
             dim = DIMENSION_BY_NAME[name]
             if dim.names is not None or dim.time or name == "hour":
                 for v in values:
                     if not v.lstrip("-").isdigit():
-                        raise BadRequest(f"filter {name} takes numeric ids, not {v!r}")
+                        raise BadRequest(detail=f"filter {name} takes numeric ids, not {v!r}")
 
 
 @dataclass

@@ -65,7 +65,7 @@ class Context:
 def context(s: Session, workspace_id: int) -> Context:
     ws = s.get(Workspace, workspace_id)
     if ws is None:
-        raise BadRequest("unknown workspace")
+        raise BadRequest(detail="unknown workspace")
     return Context(workspace_id, ws.timezone, Targets.from_settings(ws.settings or {}))
 
 
@@ -73,12 +73,14 @@ def context(s: Session, workspace_id: int) -> Context:
 def open_engine(settings: Settings, name: str = "database") -> Iterator[Engine]:
     """The engine a request asked for. Spark is for the CLI and batch jobs, not web requests."""
     if name not in ENGINES:
-        raise BadRequest(f"unknown engine {name!r}; known: {', '.join(ENGINES)}")
+        raise BadRequest(detail=f"unknown engine {name!r}; known: {', '.join(ENGINES)}")
     if name == "pyspark":
-        raise BadRequest("Spark runs from `liuke analytics` on a snapshot, not in a web request")
+        raise BadRequest(
+            detail="Spark runs from `liuke analytics` on a snapshot, not in a web request"
+        )
     if name == "duckdb":
         if settings.analytics_snapshot_dir is None:
-            raise BadRequest("no snapshot folder configured (LIUKE_ANALYTICS_SNAPSHOT_DIR)")
+            raise BadRequest(detail="no snapshot folder configured (LIUKE_ANALYTICS_SNAPSHOT_DIR)")
         engine = connect_duckdb(Path(settings.analytics_snapshot_dir))
     else:
         engine = connect_database(settings.database_url)
