@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 
-.PHONY: setup python-deps web-deps browser demo serve test lint typecheck pytest bench clean
+.PHONY: setup python-deps web-deps browser java demo serve test lint typecheck pytest bench clean
 
 setup: python-deps web-deps
 
@@ -44,7 +44,15 @@ lint: python-deps
 typecheck: python-deps
 	$(BIN)/mypy
 
-pytest: setup browser
+# A Java runtime for the Spark engine test (Debian package; needs root).
+java:
+	@if ! command -v java >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = "0" ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null; \
+	  else echo "WARNING: java missing and not root: the Spark engine test will skip"; fi; \
+	fi
+
+pytest: setup browser java
 	$(BIN)/pytest -q -p no:cacheprovider -n 2
 
 test: lint typecheck pytest

@@ -179,3 +179,11 @@ def test_an_empty_workspace_gives_zeros_and_no_rates(db: Database, make_workspac
     for m in METRICS:
         value = result.total.values[m.name]
         assert value == 0 if m.kind in ("count", "sum") else value is None, m.name
+
+
+def test_docs_define_every_metric() -> None:
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "metrics.md").read_text()
+    missing = [m.name for m in METRICS if f"`{m.name}`" not in doc]
+    assert missing == [], "docs/metrics.md must define these metrics"
