@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 
 from liuke import __version__
 from liuke.analytics.api import router as analytics_router
+from liuke.analytics.service import ResultCache
 from liuke.commerce.api import router as commerce_router
 from liuke.conversations.api import router as conversations_router
 from liuke.core.api import BodySizeLimit, install_error_handlers
@@ -66,6 +67,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     )
     app.state.settings = settings
     app.state.db = db
+    app.state.analytics_cache = ResultCache(settings.analytics_cache_s)
     app.state.login_guard = LoginGuard.create(settings.redis_url)
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)

@@ -13,9 +13,8 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 
 from liuke.analytics import export, service
 from liuke.analytics.catalogue import DIMENSIONS, METRICS, OVERVIEW
-from liuke.analytics.diagnosis import diagnose
 from liuke.analytics.engines import ENGINES
-from liuke.analytics.funnel import STEPS, funnel
+from liuke.analytics.funnel import STEPS
 from liuke.analytics.query import Query as MetricQuery
 from liuke.analytics.schemas import (
     CatalogueOut,
@@ -88,6 +87,11 @@ def params(
 Shared = Annotated[Params, Depends(params)]
 
 
+def _cache(request: Request) -> service.ResultCache:
+    cache: service.ResultCache = getattr(request.app.state, "analytics_cache", service.NO_CACHE)
+    return cache
+
+
 def _locale(principal: Principal) -> str:
     return principal.locale or "zh_CN"
 
@@ -127,7 +131,7 @@ def run_query(
     q = MetricQuery(start, end, service.csv_metrics(metrics, OVERVIEW), p.by, p.filters, compare)
     unassigned = "未分配" if _locale(principal).startswith("zh") else "Unassigned"
     with service.open_engine(request.app.state.settings, p.engine) as engine:
-        result = service.query(engine, ctx, q, unassigned)
+        result = service.query(engine, ctx, q, unassigned, _cache(request))
     if p.format != "json":
         return _file(export.query_table(result, _locale(principal)), p.format, "metrics")
     return QueryOut(
@@ -155,7 +159,7 @@ def run_funnel(
     start, end = ctx.default_range(p.start, p.end)
     q = MetricQuery(start, end, OVERVIEW, p.by, p.filters, False)
     with service.open_engine(request.app.state.settings, p.engine) as engine:
-        result = funnel(engine, q, workspace_id=ctx.workspace_id, tz=ctx.tz, targets=ctx.targets)
+        result = service.funnel_of(engine, ctx, q, cache=_cache(request))
     if p.format != "json":
         return _file(export.funnel_table(result, _locale(principal)), p.format, "funnel")
     return FunnelOut(
@@ -177,7 +181,7 @@ def agent_scorecards(
     ctx = service.context(s, principal.workspace_id)
     start, end = ctx.default_range(p.start, p.end)
     with service.open_engine(request.app.state.settings, p.engine) as engine:
-        cards = service.scorecards(engine, ctx, start, end, p.filters)
+        cards = service.scorecards(engine, ctx, start, end, p.filters, _cache(request))
     if p.format != "json":
         return _file(export.scorecard_table(cards, _locale(principal)), p.format, "agents")
     return ScorecardsOut(
@@ -196,15 +200,7 @@ def diagnosis(
     ctx = service.context(s, principal.workspace_id)
     start, end = ctx.default_range(p.start, p.end)
     with service.open_engine(request.app.state.settings, p.engine) as engine:
-        findings = diagnose(
-            engine,
-            start,
-            end,
-            workspace_id=ctx.workspace_id,
-            tz=ctx.tz,
-            targets=ctx.targets,
-            filters=p.filters,
-        )
+        findings = service.diagnosis_of(engine, ctx, start, end, p.filters, _cache(request))
     if p.format != "json":
         return _file(export.diagnosis_table(findings, _locale(principal)), p.format, "diagnosis")
     return DiagnosisOut(

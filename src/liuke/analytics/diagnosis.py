@@ -120,12 +120,13 @@ def diagnose(
     metrics = [BY_NAME[m] for m in DIAGNOSIS_METRICS]
     window = Window(workspace_id, start, end, tz)
     candidates: list[tuple[Finding, float]] = []
-    for scope, kinds in SCOPES.items():
-        query = Query(start, end, DIAGNOSIS_METRICS, filters=(("channel_kind", kinds), *filters))
-        query.validate()
-        cache = FactsCache(engine, targets, query)
-        try:
+    query = Query(start, end, DIAGNOSIS_METRICS, filters=filters)
+    query.validate()
+    cache = FactsCache(engine, targets, query)  # the facts once; each scope filters them
+    try:
+        for scope, kinds in SCOPES.items():
             facts = cache(window)
+            facts = facts.filter(facts.channel_kind.isin(kinds))
             total = aggregate_parts(facts, metrics, targets, None).get(0, {})
             for dim_name in dimensions:
                 dim = DIMENSION_BY_NAME[dim_name]
@@ -166,8 +167,8 @@ def diagnose(
                             int(_units(m, parts)),
                         )
                         candidates.append((finding, p))
-        finally:
-            cache.release()
+    finally:
+        cache.release()
     if not candidates:
         return []
     cutoff = _benjamini_hochberg([p for _, p in candidates], FDR)

@@ -75,6 +75,7 @@ class Engine:
     name: str
     backend: BaseBackend
     has_stats: bool = False  # a snapshot's materialised per-conversation message aggregates
+    source: str = ""  # the database URL or snapshot folder: what cached figures were read from
 
     def table(self, name: str) -> ibis.Table:
         t = self.backend.table(name)
@@ -87,7 +88,7 @@ def connect_database(url: str) -> Engine:
     if u.get_backend_name() == "sqlite":
         if not u.database or u.database == ":memory:":
             raise BadRequest(detail="analytics needs a SQLite file, not an in-memory database")
-        return Engine("sqlite", ibis.sqlite.connect(u.database))
+        return Engine("sqlite", ibis.sqlite.connect(u.database), source=url)
     if u.get_backend_name() == "postgresql":
         return Engine(
             "postgres",
@@ -98,6 +99,7 @@ def connect_database(url: str) -> Engine:
                 password=u.password,
                 database=u.database,
             ),
+            source=u.render_as_string(hide_password=True),
         )
     raise BadRequest(detail=f"analytics cannot read a {u.get_backend_name()} database")
 
@@ -121,7 +123,7 @@ def connect_duckdb(path: Path) -> Engine:
     stats = path / f"{STATS}.parquet"
     if stats.exists():
         con.read_parquet(stats, table_name=STATS)
-    return Engine("duckdb", con, stats.exists())
+    return Engine("duckdb", con, stats.exists(), str(path))
 
 
 def spark_session(master: str = "local[2]", **conf: str) -> Any:
@@ -150,7 +152,7 @@ def connect_spark(path: Path, session: Any) -> Engine:
     stats = path / f"{STATS}.parquet"
     if stats.exists():
         con.read_parquet(str(stats), table_name=STATS)
-    return Engine("pyspark", con, stats.exists())
+    return Engine("pyspark", con, stats.exists(), str(path))
 
 
 @contextmanager

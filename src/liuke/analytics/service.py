@@ -5,19 +5,19 @@ The transport layers (API, pages, CLI) call these; they never build Ibis express
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
 from liuke.analytics.catalogue import BY_NAME, Metric
 from liuke.analytics.compare import p_value
-from liuke.analytics.diagnosis import peer_pool, rest_of
+from liuke.analytics.diagnosis import Finding, diagnose, peer_pool, rest_of
 from liuke.analytics.engines import (
     ENGINES,
     Engine,
@@ -25,12 +25,52 @@ from liuke.analytics.engines import (
     connect_duckdb,
 )
 from liuke.analytics.facts import Targets
+from liuke.analytics.funnel import FunnelResult, funnel
 from liuke.analytics.query import Query, Result, metric_value, run
 from liuke.core.config import Settings
 from liuke.core.errors import BadRequest
 from liuke.workspaces.models import Workspace
 
+T = TypeVar("T")
 DEFAULT_DAYS = 30
+
+
+class ResultCache:
+    """Recent figures per (source, workspace, question), kept ``ttl_s`` seconds.
+
+    A dashboard asks the same questions on every load and the answers move slowly; computing
+    them once a minute instead of once a view keeps the operational database free for the
+    service itself. Figures are at most ``ttl_s`` old; ``ttl_s = 0`` turns the cache off. One
+    cache per app (``app.state``), so nothing is shared between processes or tests.
+    """
+
+    def __init__(self, ttl_s: float = 60.0, max_entries: int = 256, clock: Any = None) -> None:
+        import threading
+        import time
+
+        self.ttl_s, self.max_entries = ttl_s, max_entries
+        self._clock = clock or time.monotonic
+        self._lock = threading.Lock()
+        self._items: dict[Hashable, tuple[float, Any]] = {}
+
+    def get_or_compute(self, key: Hashable, compute: Callable[[], T]) -> T:
+        if self.ttl_s <= 0:
+            return compute()
+        now = self._clock()
+        with self._lock:
+            hit = self._items.get(key)
+            if hit is not None and now - hit[0] < self.ttl_s:
+                return cast(T, hit[1])
+        value = compute()  # outside the lock: a slow query must not block other workspaces
+        with self._lock:
+            if len(self._items) >= self.max_entries:
+                oldest = min(self._items, key=lambda k: self._items[k][0])
+                del self._items[oldest]
+            self._items[key] = (self._clock(), value)
+        return value
+
+
+NO_CACHE = ResultCache(ttl_s=0)
 SCORECARD = (
     "receptions",
     "agent_first_response_time",
@@ -90,14 +130,69 @@ def open_engine(settings: Settings, name: str = "database") -> Iterator[Engine]:
         engine.backend.disconnect()
 
 
-def query(engine: Engine, ctx: Context, q: Query, unassigned: str = "Unassigned") -> Result:
-    return run(
-        engine,
-        q,
-        workspace_id=ctx.workspace_id,
-        tz=ctx.tz,
-        targets=ctx.targets,
-        unassigned_label=unassigned,
+def _key(engine: Engine, *parts: Hashable) -> tuple[Hashable, ...]:
+    return (engine.name, engine.source, *parts)
+
+
+def query(
+    engine: Engine,
+    ctx: Context,
+    q: Query,
+    unassigned: str = "Unassigned",
+    cache: ResultCache = NO_CACHE,
+) -> Result:
+    return cache.get_or_compute(
+        _key(engine, "query", ctx, q, unassigned),
+        lambda: run(
+            engine,
+            q,
+            workspace_id=ctx.workspace_id,
+            tz=ctx.tz,
+            targets=ctx.targets,
+            unassigned_label=unassigned,
+        ),
+    )
+
+
+def funnel_of(
+    engine: Engine,
+    ctx: Context,
+    q: Query,
+    unassigned: str = "Unassigned",
+    cache: ResultCache = NO_CACHE,
+) -> FunnelResult:
+    return cache.get_or_compute(
+        _key(engine, "funnel", ctx, q, unassigned),
+        lambda: funnel(
+            engine,
+            q,
+            workspace_id=ctx.workspace_id,
+            tz=ctx.tz,
+            targets=ctx.targets,
+            unassigned_label=unassigned,
+        ),
+    )
+
+
+def diagnosis_of(
+    engine: Engine,
+    ctx: Context,
+    start: date,
+    end: date,
+    filters: tuple[tuple[str, tuple[str, ...]], ...] = (),
+    cache: ResultCache = NO_CACHE,
+) -> list[Finding]:
+    return cache.get_or_compute(
+        _key(engine, "diagnosis", ctx, start, end, filters),
+        lambda: diagnose(
+            engine,
+            start,
+            end,
+            workspace_id=ctx.workspace_id,
+            tz=ctx.tz,
+            targets=ctx.targets,
+            filters=filters,
+        ),
     )
 
 
@@ -131,9 +226,11 @@ def scorecards(
     start: date,
     end: date,
     filters: tuple[tuple[str, tuple[str, ...]], ...] = (),
+    cache: ResultCache = NO_CACHE,
 ) -> list[Scorecard]:
     """Per agent: the scorecard metrics, each tested against the rest of the team."""
-    result = query(engine, ctx, Query(start, end, SCORECARD, "agent", filters, compare=False))
+    q = Query(start, end, SCORECARD, "agent", filters, compare=False)
+    result = query(engine, ctx, q, cache=cache)
     rows = {r.key: r.parts for r in result.rows if r.key is not None}
     pool = peer_pool(rows)
     cards: list[Scorecard] = []

@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     analytics_snapshot_dir: Path | None = Field(
         default=None, description="Parquet snapshot folder the duckdb analytics engine reads"
     )
+    analytics_cache_s: float = Field(
+        default=60.0, ge=0, description="seconds dashboards reuse computed figures (0: never)"
+    )
     spark_master: str = Field(default="local[2]", description="Spark master URL for analytics")
 
 
