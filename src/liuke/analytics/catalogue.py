@@ -35,7 +35,7 @@ class Metric:
     good: Literal["up", "down"]
     kind: Kind
     parts: Parts | None = None  # count/sum: {"n"}; proportion/ratio: {"num","den"}; mean: sums
-    column: Callable[[Table], ibis.Value] | None = None  # quantile: the per-row value
+    column: str | None = None  # quantile: the facts column whose values are ranked
     q: float = 0.5
     scale: float = 1.0  # value multiplier (cents -> yuan)
 
@@ -171,7 +171,7 @@ METRICS: tuple[Metric, ...] = (
         "seconds",
         "down",
         "quantile",
-        column=lambda f: f.frt,
+        column="frt",
         q=0.5,
     ),
     Metric(
@@ -183,7 +183,7 @@ METRICS: tuple[Metric, ...] = (
         "seconds",
         "down",
         "quantile",
-        column=lambda f: f.frt,
+        column="frt",
         q=0.9,
     ),
     Metric(
@@ -245,7 +245,7 @@ METRICS: tuple[Metric, ...] = (
         "seconds",
         "down",
         "quantile",
-        column=lambda f: f.resolution_s,
+        column="resolution_s",
         q=0.5,
     ),
     Metric(
@@ -314,7 +314,7 @@ METRICS: tuple[Metric, ...] = (
         "up",
         "proportion",
         _frac(
-            lambda f, _t: (f.orders_n > 0).ifelse(1, 0).sum(),
+            lambda f, _t: ((f.orders_n > 0) & (f.inquiry == 1)).ifelse(1, 0).sum(),
             lambda f: f.inquiry.sum(),
         ),
     ),

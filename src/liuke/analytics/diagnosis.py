@@ -122,10 +122,10 @@ def diagnose(
     candidates: list[tuple[Finding, float]] = []
     query = Query(start, end, DIAGNOSIS_METRICS, filters=filters)
     query.validate()
-    cache = FactsCache(engine, targets, query)  # the facts once; each scope filters them
+    cache = FactsCache(engine, targets)  # the facts once; each scope filters them
     try:
         for scope, kinds in SCOPES.items():
-            facts = cache(window)
+            facts = cache(window, query.filters)
             facts = facts.filter(facts.channel_kind.isin(kinds))
             total = aggregate_parts(facts, metrics, targets, None).get(0, {})
             for dim_name in dimensions:

@@ -141,11 +141,19 @@ def epoch_bound(value: int) -> ibis.Value:
     return ibis.literal(datetime.fromtimestamp(value, UTC).replace(tzinfo=None))
 
 
-def _secs(col: ibis.Value) -> ibis.Value:
+def seconds_of(col: ibis.Value, engine: str) -> ibis.Value:
+    """Whole epoch seconds, truncated on every engine.
+
+    SQLite's ``strftime('%s')`` truncates; DuckDB's and PostgreSQL's epoch casts round, which
+    would move 23:59:59.6 into the next day. So the others truncate to the second first (SQLite
+    stores no sub-second arithmetic to truncate with).
+    """
+    if engine != "sqlite":
+        col = col.truncate("s")
     return col.epoch_seconds().cast("int64")
 
 
-def message_stats(messages: Table) -> Table:
+def message_stats(messages: Table, engine: str) -> Table:
     """Per conversation: replies and their waits, the agent's first wait, whether a dialogue began.
 
     A *reply* is a bot or agent message right after a customer message; its wait runs from the
@@ -153,7 +161,9 @@ def message_stats(messages: Table) -> Table:
     before the first agent message: the customer's run, or the bot's hand-off, so a bot that
     answered first does not hide a slow human pickup. System notices are not part of the dialogue.
     """
-    m = messages.filter(messages.sender_type != "system").mutate(t=_secs(messages.created_at))
+    m = messages.filter(messages.sender_type != "system").mutate(
+        t=seconds_of(messages.created_at, engine)
+    )
     w = ibis.window(group_by=m.conversation_id, order_by=[m.seq])
     m = m.mutate(prev=m.sender_type.lag().over(w), prev_t=m.t.lag().over(w))
     run_start = (m.sender_type == "customer") & (m.prev.isnull() | (m.prev != "customer"))
@@ -192,8 +202,11 @@ def is_inquiry(intent: ibis.Value, targets: Targets) -> ibis.Value:
     return key.isin(targets.presales_intents) | (key == "")
 
 
-def linked_orders(conversations: Table, orders: Table) -> Table:
-    """Paid orders credited to the conversation the order feed says they came from."""
+def linked_orders(conversations: Table, orders: Table, targets: Targets) -> Table:
+    """Paid orders credited to the inquiry the order feed says they came from."""
+    conversations = conversations.filter(
+        conversations.customer_id.notnull(), is_inquiry(conversations.intent, targets)
+    )
     o = orders.filter(
         orders.status == "paid",
         orders.source_conversation_id.notnull(),
@@ -205,16 +218,23 @@ def linked_orders(conversations: Table, orders: Table) -> Table:
     )
 
 
-def uses_links(orders: Table, targets: Targets) -> bool:
-    """Whether to credit orders by their recorded source conversation (see ``attribution``)."""
+def uses_links(engine: Engine, workspace_id: int, targets: Targets) -> bool:
+    """Whether to credit orders by their recorded source conversation (see ``attribution``).
+
+    "auto" asks whether the workspace's order feed records links at all, not whether one
+    period's orders do, so every period of a comparison is credited the same way.
+    """
     if targets.attribution != "auto":
         return targets.attribution == "link"
-    linked = orders.filter(orders.source_conversation_id.notnull())
-    return bool(linked.count().execute() > 0)
+    orders = engine.table("orders")
+    linked = orders.filter(
+        orders.workspace_id == workspace_id, orders.source_conversation_id.notnull()
+    )
+    return bool(linked.limit(1).count().execute() > 0)
 
 
 def attributed_orders(
-    conversations: Table, orders: Table, window_s: int, targets: Targets
+    conversations: Table, orders: Table, window_s: int, targets: Targets, engine: str
 ) -> Table:
     """Each paid order credited to the customer's latest pre-sales inquiry in the preceding
     window.
@@ -226,12 +246,14 @@ def attributed_orders(
         conversations.customer_id.notnull(), is_inquiry(conversations.intent, targets)
     )
     c = conversations.select(
-        cid=conversations.id, cust=conversations.customer_id, tc=_secs(conversations.created_at)
+        cid=conversations.id,
+        cust=conversations.customer_id,
+        tc=seconds_of(conversations.created_at, engine),
     )
     o = orders.filter(orders.status == "paid").select(
         oid=orders.id,
         ocust=orders.customer_id,
-        to=_secs(orders.ordered_at),
+        to=seconds_of(orders.ordered_at, engine),
         cents=(orders.amount.cast("float64") * 100).round().cast("int64"),
     )
     pairs = c.join(o, [c.cust == o.ocust, o.to >= c.tc, o.to < c.tc + window_s])
@@ -284,23 +306,27 @@ def conversation_facts(
         msgs = engine.table("messages")
         msgs = msgs.filter(msgs.workspace_id == ws, msgs.created_at >= lo)
         msgs = msgs.filter(msgs.conversation_id.isin(conv.id))
-        stats = message_stats(msgs)
+        stats = message_stats(msgs, engine.name)
     else:
         stats = stats.filter(stats.cid.isin(conv.id))
 
     window_s = targets.conversion_window_h * 3600
-    credit_from = epoch_bound(window.start - window_s)
-    inquiries = conv_all.filter(conv_all.created_at >= credit_from, conv_all.created_at < hi)
+    # inquiries on both sides of the window compete for its orders, so an order is credited
+    # to the same inquiry whichever period is asked about (never to two periods)
+    inquiries = conv_all.filter(
+        conv_all.created_at >= epoch_bound(window.start - window_s),
+        conv_all.created_at < epoch_bound(window.end + window_s),
+    )
     orders = engine.table("orders")
     orders = orders.filter(
         orders.workspace_id == ws,
         orders.ordered_at >= lo,
         orders.ordered_at < epoch_bound(window.end + window_s),
     )
-    if uses_links(orders, targets):
-        credit = linked_orders(conv.filter(is_inquiry(conv.intent, targets)), orders)
+    if uses_links(engine, ws, targets):
+        credit = linked_orders(conv, orders, targets)
     else:
-        credit = attributed_orders(inquiries, orders, window_s, targets)
+        credit = attributed_orders(inquiries, orders, window_s, targets, engine.name)
 
     channels = engine.table("channels").select(ch_id="id", ch_kind="kind", ch_platform="platform")
     customers = engine.table("customers")
@@ -310,7 +336,7 @@ def conversation_facts(
 
     # one projection, one chain of joins, one projection: every extra layer is a nested
     # subquery, and SQLite's parser has a fixed depth
-    tc = _secs(conv.created_at)
+    tc = seconds_of(conv.created_at, engine.name)
     local = tc + window.utc_offset
     base = conv.select(
         "id",
@@ -327,8 +353,8 @@ def conversation_facts(
         t_created=tc,
         local_day=local // DAY_S,
         local_s=local % DAY_S,
-        tf=_secs(conv.first_response_at),
-        tr=_secs(conv.resolved_at),
+        tf=seconds_of(conv.first_response_at, engine.name),
+        tr=seconds_of(conv.resolved_at, engine.name),
         bot=conv.handled_by_bot.ifelse(1, 0),
     )
     j = (

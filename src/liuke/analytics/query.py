@@ -142,28 +142,40 @@ def aggregate_parts(
                     continue
                 metric, part = name.split("__")
                 slot.setdefault(metric, {})[part] = _clean(value)
+    by_column: dict[str, list[Metric]] = {}
     for m in metrics:
-        if m.kind != "quantile" or m.column is None:
-            continue
-        for key, value in _quantile(f, m).items():
-            out.setdefault(key, {})[m.name] = {"v": value}
+        if m.kind == "quantile" and m.column is not None:
+            by_column.setdefault(m.column, []).append(m)
+    for column, group in by_column.items():
+        for key, values in _quantiles(f, column, group).items():
+            for name, value in values.items():
+                out.setdefault(key, {})[name] = {"v": value}
     return out
 
 
-def _quantile(f: Table, metric: Metric) -> dict[Any, float | None]:
-    """Nearest-rank quantile per key: the smallest value with at least q of the values at or
+def _quantiles(f: Table, column: str, metrics: Sequence[Metric]) -> dict[Any, dict[str, float]]:
+    """Nearest-rank quantiles per key: the smallest value with at least q of the values at or
     below it. Defined by ranks, so every engine returns the same stored value, not its own
-    interpolation."""
-    assert metric.column is not None
-    v = f.mutate(v=metric.column(f))
-    v = v.filter(v.v.notnull()).select("key", "v")
+    interpolation; every quantile of one column comes from one ranking."""
+    v = f.select("key", v=f[column])
+    v = v.filter(v.v.notnull())
     ranked = v.mutate(
         rn=ibis.row_number().over(ibis.window(group_by=v.key, order_by=[v.v])),
         cnt=v.v.count().over(ibis.window(group_by=v.key)),
     )
-    target = (ranked.cnt * metric.q).ceil().cast("int64") - 1
-    picked = ranked.filter(ranked.rn == ibis.greatest(target, 0)).select("key", "v")
-    return {as_key(r["key"]): _clean(r["v"]) for r in picked.execute().to_dict("records")}
+    picks = {
+        m.name: ranked.rn == ibis.greatest((ranked.cnt * m.q).ceil().cast("int64") - 1, 0)
+        for m in metrics
+    }
+    wanted = ibis.or_(*picks.values())
+    picked = ranked.mutate(**{f"is_{n}": c for n, c in picks.items()}).filter(wanted)
+    out: dict[Any, dict[str, float]] = {}
+    for r in picked.execute().to_dict("records"):
+        value = _clean(r["v"])
+        for name in picks:
+            if r[f"is_{name}"] and value is not None:
+                out.setdefault(as_key(r["key"]), {})[name] = value
+    return out
 
 
 def as_key(value: Any) -> Any:
@@ -218,23 +230,26 @@ def _row(key: Any, label: str, metrics: Sequence[Metric], parts: dict[str, Parts
     return Row(key, label, values, parts)
 
 
-class FactsCache:
-    """Each window's facts computed once per run and kept as a temporary table.
+Filters = tuple[tuple[str, tuple[str, ...]], ...]
 
-    The facts windows over every message; the total, the breakdown and each quantile would
-    otherwise recompute them. Temporary tables live on the engine's connection and are dropped
-    when the run ends.
+
+class FactsCache:
+    """Each window's facts computed once and kept as a temporary table.
+
+    The facts window over every message; a total, its breakdowns, comparisons and each quantile
+    would otherwise recompute them, and a dashboard asks several such queries of one window.
+    Temporary tables live on the engine's connection; whoever made the cache releases it.
     """
 
-    def __init__(self, engine: Engine, targets: Targets, filters: Query) -> None:
-        self.engine, self.targets, self.query = engine, targets, filters
-        self._tables: dict[tuple[date, date], Table] = {}
+    def __init__(self, engine: Engine, targets: Targets) -> None:
+        self.engine, self.targets = engine, targets
+        self._tables: dict[tuple[date, date, Filters], Table] = {}
 
-    def __call__(self, window: Window) -> Table:
-        key = (window.start_day, window.end_day)
+    def __call__(self, window: Window, filters: Filters = ()) -> Table:
+        key = (window.start_day, window.end_day, filters)
         if key not in self._tables:
             facts = conversation_facts(self.engine, window, self.targets)
-            self._tables[key] = filtered(facts, self.query.filters).cache()
+            self._tables[key] = filtered(facts, filters).cache()
         return self._tables[key]
 
     def release(self) -> None:
@@ -269,17 +284,22 @@ def run(
     tz: str = "Asia/Shanghai",
     targets: Targets | None = None,
     unassigned_label: str = "Unassigned",
+    facts: FactsCache | None = None,
 ) -> Result:
-    """Compute the query on ``engine``: the total, the breakdown rows, and the comparisons."""
+    """Compute the query on ``engine``: the total, the breakdown rows, and the comparisons.
+
+    Pass ``facts`` to share computed facts between several queries of the same windows.
+    """
     query.validate()
     targets = targets or Targets()
     metrics = [BY_NAME[m] for m in query.metrics]
     window = Window(workspace_id, query.start, query.end, tz)
-    facts = FactsCache(engine, targets, query)
+    cache = facts or FactsCache(engine, targets)
     try:
-        return _run(engine, query, facts, window, targets, metrics, unassigned_label)
+        return _run(engine, query, cache, window, targets, metrics, unassigned_label)
     finally:
-        facts.release()
+        if facts is None:
+            cache.release()
 
 
 def _run(
@@ -291,12 +311,13 @@ def _run(
     metrics: Sequence[Metric],
     unassigned_label: str,
 ) -> Result:
-    total = _total(facts_of(window), targets, metrics)
+    f = query.filters
+    total = _total(facts_of(window, f), targets, metrics)
     result = Result(engine.name, query, total, [])
 
     if query.by:
         dim = DIMENSION_BY_NAME[query.by]
-        grouped = aggregate_parts(facts_of(window), metrics, targets, dim.column)
+        grouped = aggregate_parts(facts_of(window, f), metrics, targets, dim.column)
         labels = dimension_labels(engine, dim, window.workspace_id)
         keys: list[Any] = _time_keys(dim, window) if dim.time else list(grouped)
         if dim.name == "hour":
@@ -312,14 +333,14 @@ def _run(
         if not dim.time and dim.name != "hour":
             result.rows.sort(key=lambda r: (r.key is None, str(r.label)))
         if query.compare and not dim.time:
-            prev = aggregate_parts(facts_of(window.previous()), metrics, targets, dim.column)
+            prev = aggregate_parts(facts_of(window.previous(), f), metrics, targets, dim.column)
             for row in result.rows:
                 ref = _row(row.key, row.label, metrics, prev.get(row.key, {}))
                 row.changes = _changes(metrics, row, ref)
 
     if query.compare:
-        result.previous = _total(facts_of(window.previous()), targets, metrics)
-        result.last_year = _total(facts_of(window.last_year()), targets, metrics)
+        result.previous = _total(facts_of(window.previous(), f), targets, metrics)
+        result.last_year = _total(facts_of(window.last_year(), f), targets, metrics)
         result.vs_previous = _changes(metrics, total, result.previous)
         result.vs_last_year = _changes(metrics, total, result.last_year)
     return result

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from liuke.analytics.catalogue import BY_NAME, Metric
+from liuke.analytics.catalogue import BY_NAME, OVERVIEW, Metric
 from liuke.analytics.compare import p_value
 from liuke.analytics.diagnosis import Finding, diagnose, peer_pool, rest_of
 from liuke.analytics.engines import (
@@ -26,7 +26,7 @@ from liuke.analytics.engines import (
 )
 from liuke.analytics.facts import Targets
 from liuke.analytics.funnel import FunnelResult, funnel
-from liuke.analytics.query import Query, Result, metric_value, run
+from liuke.analytics.query import FactsCache, Query, Result, metric_value, run
 from liuke.core.config import Settings
 from liuke.core.errors import BadRequest
 from liuke.workspaces.models import Workspace
@@ -152,6 +152,51 @@ def query(
             unassigned_label=unassigned,
         ),
     )
+
+
+@dataclass
+class Overview:
+    """The overview dashboard: totals with rise/fall, and breakdowns without."""
+
+    total: Result
+    breakdowns: dict[str, Result]
+
+
+def overview(
+    engine: Engine,
+    ctx: Context,
+    start: date,
+    end: date,
+    *,
+    metrics: tuple[str, ...] = OVERVIEW,
+    breakdowns: tuple[str, ...] = ("day", "agent"),
+    filters: tuple[tuple[str, tuple[str, ...]], ...] = (),
+    unassigned: str = "Unassigned",
+    cache: ResultCache = NO_CACHE,
+) -> Overview:
+    """Every overview figure from one computation of each window's facts."""
+
+    def compute() -> Overview:
+        facts = FactsCache(engine, ctx.targets)
+        try:
+
+            def one(by: str | None, compare: bool) -> Result:
+                return run(
+                    engine,
+                    Query(start, end, metrics, by, filters, compare),
+                    workspace_id=ctx.workspace_id,
+                    tz=ctx.tz,
+                    targets=ctx.targets,
+                    unassigned_label=unassigned,
+                    facts=facts,
+                )
+
+            return Overview(one(None, True), {by: one(by, False) for by in breakdowns})
+        finally:
+            facts.release()
+
+    key = _key(engine, "overview", ctx, start, end, metrics, breakdowns, filters, unassigned)
+    return cache.get_or_compute(key, compute)
 
 
 def funnel_of(

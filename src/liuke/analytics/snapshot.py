@@ -48,7 +48,7 @@ def write_snapshot(
         _write(t, out / f"{name}.parquet")
         rows[name] = int(t.count().execute())
     messages = scoped("messages")
-    stats = message_stats(messages)
+    stats = message_stats(messages, engine.name)
     _write(stats, out / f"{STATS}.parquet")
     rows[STATS] = int(stats.count().execute())
     manifest = {
