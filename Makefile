@@ -60,6 +60,7 @@ test: lint typecheck pytest
 bench: setup
 	$(BIN)/python bench/ingest.py --backend all
 	$(BIN)/python bench/quality.py --store all
+	$(BIN)/python bench/analytics.py --sizes 1000000,10000000
 
 clean:
 	rm -rf $(VENV) node_modules var .mypy_cache .ruff_cache .pytest_cache

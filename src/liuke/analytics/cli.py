@@ -7,12 +7,12 @@ off it (a Parquet snapshot), and how they are computed on DuckDB or on a Spark c
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 import typer
 from rich.console import Console
@@ -20,16 +20,22 @@ from rich.table import Table
 
 from liuke.analytics import export
 from liuke.analytics.catalogue import BY_NAME, OVERVIEW
-from liuke.analytics.diagnosis import diagnose
 from liuke.analytics.engines import Engine, connect_database, connect_duckdb, connect_spark
-from liuke.analytics.funnel import funnel
-from liuke.analytics.query import Query
-from liuke.analytics.service import Context, context, csv_metrics, query
+from liuke.analytics.query import Query, Result
+from liuke.analytics.service import (
+    Context,
+    context,
+    csv_metrics,
+    diagnosis_of,
+    funnel_of,
+    query,
+)
 from liuke.analytics.snapshot import write_snapshot
 from liuke.core.config import get_settings
 from liuke.core.db import Database
 from liuke.core.errors import BadRequest
 
+T = TypeVar("T")
 app = typer.Typer(help="Service metrics: snapshots, queries, funnels, diagnosis.")
 console = Console()
 err = Console(stderr=True)
@@ -107,6 +113,27 @@ def _engine(
             engine.backend.disconnect()
 
 
+def _compute(
+    workspace: str,
+    start: str | None,
+    end: str | None,
+    engine: str,
+    snapshot_dir: Path | None,
+    spark_master: str | None,
+    database_url: str | None,
+    compute: Callable[[Engine, Context, date, date], T],
+) -> T:
+    """Resolve the workspace and range, open the engine, compute; errors exit 2 with a message."""
+    url = database_url or get_settings().database_url
+    ctx = _context(url, workspace)
+    first, last = ctx.default_range(_day(start), _day(end))
+    try:
+        with _engine(engine, url, snapshot_dir, spark_master) as e:
+            return compute(e, ctx, first, last)
+    except BadRequest as exc:
+        raise _fail(str(exc.params.get("detail", exc.message_key))) from None
+
+
 def _emit(table: export.Table, out: Path | None, data: Any) -> None:
     if out is None:
         t = Table(title=table.title)
@@ -167,16 +194,15 @@ def query_cmd(
     database_url: DbUrl = None,
 ) -> None:
     """Compute catalogue metrics (``liuke analytics metrics`` lists them)."""
-    url = database_url or get_settings().database_url
-    ctx = _context(url, workspace)
-    first, last = ctx.default_range(_day(start), _day(end))
-    q = Query(first, last, csv_metrics(metrics, OVERVIEW), by, compare=compare)
-    try:
+
+    def compute(e: Engine, ctx: Context, first: date, last: date) -> Result:
+        q = Query(first, last, csv_metrics(metrics, OVERVIEW), by, compare=compare)
         q.validate()
-        with _engine(engine, url, snapshot_dir, spark_master) as e:
-            result = query(e, ctx, q)
-    except BadRequest as exc:
-        raise _fail(str(exc.params.get("detail", exc.message_key))) from None
+        return query(e, ctx, q)
+
+    result = _compute(
+        workspace, start, end, engine, snapshot_dir, spark_master, database_url, compute
+    )
     data = {
         "engine": result.engine,
         "total": result.total.values,
@@ -199,20 +225,16 @@ def funnel_cmd(
     database_url: DbUrl = None,
 ) -> None:
     """The service funnel, per ``--by`` side by side, with each side's weakest step."""
-    url = database_url or get_settings().database_url
-    ctx = _context(url, workspace)
-    first, last = ctx.default_range(_day(start), _day(end))
-    try:
-        with _engine(engine, url, snapshot_dir, None) as e:
-            result = funnel(
-                e,
-                Query(first, last, by=by),
-                workspace_id=ctx.workspace_id,
-                tz=ctx.tz,
-                targets=ctx.targets,
-            )
-    except BadRequest as exc:
-        raise _fail(str(exc.params.get("detail", exc.message_key))) from None
+    result = _compute(
+        workspace,
+        start,
+        end,
+        engine,
+        snapshot_dir,
+        None,
+        database_url,
+        lambda e, ctx, first, last: funnel_of(e, ctx, Query(first, last, by=by)),
+    )
     _emit(export.funnel_table(result, locale), out, asdict(result))
 
 
@@ -228,16 +250,9 @@ def diagnose_cmd(
     database_url: DbUrl = None,
 ) -> None:
     """Where the service loses customers: rows materially and significantly worse than peers."""
-    url = database_url or get_settings().database_url
-    ctx = _context(url, workspace)
-    first, last = ctx.default_range(_day(start), _day(end))
-    try:
-        with _engine(engine, url, snapshot_dir, None) as e:
-            findings = diagnose(
-                e, first, last, workspace_id=ctx.workspace_id, tz=ctx.tz, targets=ctx.targets
-            )
-    except BadRequest as exc:
-        raise _fail(str(exc.params.get("detail", exc.message_key))) from None
+    findings = _compute(
+        workspace, start, end, engine, snapshot_dir, None, database_url, diagnosis_of
+    )
     _emit(export.diagnosis_table(findings, locale), out, [asdict(f) for f in findings])
 
 

@@ -19,6 +19,18 @@ from ibis import Table
 from liuke.analytics.engines import Engine
 
 DAY_S = 86_400
+# conversation columns the facts carry unchanged (ids for breakdowns, status, transfers)
+PASSED_THROUGH = (
+    "id",
+    "channel_id",
+    "customer_id",
+    "assignee_id",
+    "skill_group_id",
+    "product_line_id",
+    "status",
+    "transfer_count",
+    "timing_known",
+)
 STAFF = ("agent", "bot")
 DONE = ("resolved", "closed")
 
@@ -339,15 +351,7 @@ def conversation_facts(
     tc = seconds_of(conv.created_at, engine.name)
     local = tc + window.utc_offset
     base = conv.select(
-        "id",
-        "channel_id",
-        "customer_id",
-        "assignee_id",
-        "skill_group_id",
-        "product_line_id",
-        "status",
-        "transfer_count",
-        "timing_known",
+        *PASSED_THROUGH,
         intent_key=conv.intent.fill_null(""),
         inquiry=(conv.customer_id.notnull() & is_inquiry(conv.intent, targets)).ifelse(1, 0),
         t_created=tc,
@@ -366,15 +370,7 @@ def conversation_facts(
     known = j.timing_known
     hour = j.local_s // 3600
     return j.select(
-        "id",
-        "channel_id",
-        "customer_id",
-        "assignee_id",
-        "skill_group_id",
-        "product_line_id",
-        "status",
-        "transfer_count",
-        "timing_known",
+        *PASSED_THROUGH,
         "intent_key",
         "inquiry",
         "t_created",

@@ -23,7 +23,7 @@ from liuke.analytics.query import (
     as_key,
     dimension_labels,
     filtered,
-    time_label,
+    key_label,
 )
 
 
@@ -161,13 +161,7 @@ def funnel(
         return result
     labels = dimension_labels(engine, dim, workspace_id)
     for key, counts in groups.items():
-        if dim.time:
-            label = time_label(dim, key)
-        elif key is None:
-            label = unassigned_label
-        else:
-            label = labels.get(key, str(key))
-        side = Funnel(key, label, _steps(counts))
+        side = Funnel(key, key_label(dim, key, labels, unassigned_label), _steps(counts))
         _weakest(side, result.overall)
         result.sides.append(side)
     result.sides.sort(key=lambda s: (s.key is None, s.key if dim.time else str(s.label)))

@@ -206,6 +206,15 @@ def dimension_labels(engine: Engine, dim: Dimension, workspace_id: int) -> dict[
     return {int(r["id"]): str(r["name"]) for r in t.execute().to_dict("records")}
 
 
+def key_label(dim: Dimension, key: Any, names: dict[Any, str], unassigned: str) -> str:
+    """What a breakdown row is called: a date, a name from ``names``, or "unassigned"."""
+    if dim.time:
+        return time_label(dim, key)
+    if key is None:
+        return unassigned
+    return names.get(key, str(key))
+
+
 def time_label(dim: Dimension, key: Any) -> str:
     if dim.name in ("day", "week"):
         return (EPOCH + timedelta(days=int(key))).isoformat()
@@ -323,12 +332,7 @@ def _run(
         if dim.name == "hour":
             keys = list(range(24))
         for key in keys:
-            if dim.time:
-                label = time_label(dim, key)
-            elif key is None:
-                label = unassigned_label
-            else:
-                label = labels.get(key, str(key))
+            label = key_label(dim, key, labels, unassigned_label)
             result.rows.append(_row(key, label, metrics, grouped.get(key, {})))
         if not dim.time and dim.name != "hour":
             result.rows.sort(key=lambda r: (r.key is None, str(r.label)))
