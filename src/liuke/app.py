@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 
 from liuke import __version__
 from liuke.analytics.api import router as analytics_router
+from liuke.analytics.pages import router as analytics_pages
 from liuke.analytics.service import ResultCache
 from liuke.commerce.api import router as commerce_router
 from liuke.conversations.api import router as conversations_router
@@ -87,5 +88,6 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         return JSONResponse({"status": "ok", "version": __version__})
 
     app.include_router(quality_pages)
+    app.include_router(analytics_pages)
     mount_pages(app)
     return app

@@ -46,7 +46,7 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("complaints", "/complaints", ("conversations.read",)),
     NavItem("quality", "/quality", ("analytics.read",), built=True),
     NavItem("satisfaction", "/satisfaction", ("analytics.read",)),
-    NavItem("analytics", "/analytics", ("analytics.read",)),
+    NavItem("analytics", "/analytics", ("analytics.read",), built=True),
     NavItem("reports", "/reports", ("analytics.read",)),
     NavItem("settings", "/settings", _SETTINGS_PERMS),
 )
