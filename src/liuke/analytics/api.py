@@ -31,6 +31,7 @@ from liuke.analytics.schemas import (
     ScorecardsOut,
     StepOut,
 )
+from liuke.web.pages import page_locale
 from liuke.workspaces.auth import DbSession, require
 from liuke.workspaces.service import Principal
 
@@ -92,8 +93,9 @@ def _cache(request: Request) -> service.ResultCache:
     return cache
 
 
-def _locale(principal: Principal) -> str:
-    return principal.locale or "zh_CN"
+def _locale(request: Request, principal: Principal) -> str:
+    """The page's language (?lang=, the switch cookie, the saved preference), for exports."""
+    return page_locale(request, principal)
 
 
 def _file(table: export.Table, fmt: str, name: str) -> Response:
@@ -129,11 +131,11 @@ def run_query(
     ctx = service.context(s, principal.workspace_id)
     start, end = ctx.default_range(p.start, p.end)
     q = MetricQuery(start, end, service.csv_metrics(metrics, OVERVIEW), p.by, p.filters, compare)
-    unassigned = "未分配" if _locale(principal).startswith("zh") else "Unassigned"
+    unassigned = "未分配" if _locale(request, principal).startswith("zh") else "Unassigned"
     with service.open_engine(request.app.state.settings, p.engine) as engine:
         result = service.query(engine, ctx, q, unassigned, _cache(request))
     if p.format != "json":
-        return _file(export.query_table(result, _locale(principal)), p.format, "metrics")
+        return _file(export.query_table(result, _locale(request, principal)), p.format, "metrics")
     return QueryOut(
         workspace_id=principal.workspace_id,
         engine=result.engine,
@@ -161,7 +163,7 @@ def run_funnel(
     with service.open_engine(request.app.state.settings, p.engine) as engine:
         result = service.funnel_of(engine, ctx, q, cache=_cache(request))
     if p.format != "json":
-        return _file(export.funnel_table(result, _locale(principal)), p.format, "funnel")
+        return _file(export.funnel_table(result, _locale(request, principal)), p.format, "funnel")
     return FunnelOut(
         workspace_id=principal.workspace_id,
         engine=result.engine,
@@ -175,15 +177,20 @@ def run_funnel(
 
 @router.get("/agents", response_model=ScorecardsOut)
 def agent_scorecards(
-    request: Request, principal: Reader, s: DbSession, p: Shared
+    request: Request,
+    principal: Reader,
+    s: DbSession,
+    p: Shared,
+    scope: Literal["live", "phone", "email", "all"] = "live",
 ) -> ScorecardsOut | Response:
-    """Each agent's scorecard, every figure tested against the rest of the team."""
+    """Each agent's scorecard, every figure tested against the rest of the team, within one
+    channel scope (chat by default: web and API channels)."""
     ctx = service.context(s, principal.workspace_id)
     start, end = ctx.default_range(p.start, p.end)
     with service.open_engine(request.app.state.settings, p.engine) as engine:
-        cards = service.scorecards(engine, ctx, start, end, p.filters, _cache(request))
+        cards = service.scorecards(engine, ctx, start, end, p.filters, _cache(request), scope)
     if p.format != "json":
-        return _file(export.scorecard_table(cards, _locale(principal)), p.format, "agents")
+        return _file(export.scorecard_table(cards, _locale(request, principal)), p.format, "agents")
     return ScorecardsOut(
         workspace_id=principal.workspace_id,
         start=start,
@@ -202,7 +209,9 @@ def diagnosis(
     with service.open_engine(request.app.state.settings, p.engine) as engine:
         findings = service.diagnosis_of(engine, ctx, start, end, p.filters, _cache(request))
     if p.format != "json":
-        return _file(export.diagnosis_table(findings, _locale(principal)), p.format, "diagnosis")
+        return _file(
+            export.diagnosis_table(findings, _locale(request, principal)), p.format, "diagnosis"
+        )
     return DiagnosisOut(
         workspace_id=principal.workspace_id,
         start=start,

@@ -39,6 +39,20 @@ def _num(parts: Parts, key: str) -> float:
     return float(value) if value is not None else 0.0
 
 
+def proportion_p(x1: int, n1: int, x2: int, n2: int) -> float | None:
+    """Two-sided p-value that x1/n1 and x2/n2 share one rate (Fisher's exact when small)."""
+    if n1 == 0 or n2 == 0:
+        return None
+    pooled = (x1 + x2) / (n1 + n2)
+    if min(n1, n2) * min(pooled, 1 - pooled) < 5:
+        return float(stats.fisher_exact([[x1, n1 - x1], [x2, n2 - x2]]).pvalue)
+    se = math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
+    if se == 0:
+        return None
+    z = (x1 / n1 - x2 / n2) / se
+    return float(2 * stats.norm.sf(abs(z)))
+
+
 def p_value(metric: Metric, cur: Parts, ref: Parts) -> float | None:
     """The two-sided p-value that the two periods share one underlying level."""
     kind = metric.kind
@@ -48,19 +62,12 @@ def p_value(metric: Metric, cur: Parts, ref: Parts) -> float | None:
             return None
         return float(stats.binomtest(a, a + b, 0.5).pvalue)
     if kind == "proportion":
-        x1, n1 = int(_num(cur, "num")), int(_num(cur, "den"))
-        x2, n2 = int(_num(ref, "num")), int(_num(ref, "den"))
-        if n1 == 0 or n2 == 0:
-            return None
-        pooled = (x1 + x2) / (n1 + n2)
-        if min(n1, n2) * min(pooled, 1 - pooled) < 5:
-            table = [[x1, n1 - x1], [x2, n2 - x2]]
-            return float(stats.fisher_exact(table).pvalue)
-        se = math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
-        if se == 0:
-            return None
-        z = (x1 / n1 - x2 / n2) / se
-        return float(2 * stats.norm.sf(abs(z)))
+        return proportion_p(
+            int(_num(cur, "num")),
+            int(_num(cur, "den")),
+            int(_num(ref, "num")),
+            int(_num(ref, "den")),
+        )
     if kind == "ratio":
         a, b = int(_num(cur, "num")), int(_num(ref, "num"))
         e1, e2 = _num(cur, "den"), _num(ref, "den")

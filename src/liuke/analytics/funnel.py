@@ -3,7 +3,8 @@
 Each step keeps only the conversations that passed every earlier step, so the drop between two
 steps is exactly the customers lost there. The horizontal funnel is the same funnel per channel,
 platform or agent side by side; each side's weakest step is the one whose pass rate falls
-furthest below the whole workspace's pass rate at that step.
+furthest below the rest of the workspace's at that step, when the gap is material (3 points)
+and significant (p < 0.01); most sides have none.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import ibis
 from ibis import Table
 
 from liuke.analytics.catalogue import DIMENSION_BY_NAME
+from liuke.analytics.compare import proportion_p
 from liuke.analytics.engines import Engine
 from liuke.analytics.facts import Targets, Window, conversation_facts
 from liuke.analytics.query import (
@@ -87,7 +89,7 @@ class Funnel:
     label: str
     steps: list[FunnelStep]
     weakest: str | None = None  # the step that loses most against the overall funnel
-    gap: float | None = None  # its pass rate minus the overall pass rate (negative)
+    gap: float | None = None  # its pass rate minus the rest's pass rate (negative)
 
 
 @dataclass
@@ -117,16 +119,28 @@ def _steps(counts: dict[str, float | None]) -> list[FunnelStep]:
     return out
 
 
+MIN_GAP = 0.03  # pass-rate points below the rest before a step is called weak
+MAX_P = 0.01
+
+
 def _weakest(side: Funnel, overall: Funnel, min_entrants: int = 20) -> None:
-    """Mark the step where this side's pass rate lags the overall one most."""
+    """Mark the step where this side's pass rate lags the rest of the workspace most, if it
+    lags by at least ``MIN_GAP`` and more than chance explains (``MAX_P``)."""
     worst: tuple[float, str] | None = None
-    for mine, ref, before in zip(side.steps[1:], overall.steps[1:], side.steps[:-1], strict=True):
-        if mine.pass_rate is None or ref.pass_rate is None or before.count < min_entrants:
+    for mine, ref, before, ref_before in zip(
+        side.steps[1:], overall.steps[1:], side.steps[:-1], overall.steps[:-1], strict=True
+    ):
+        rest_in, rest_out = ref_before.count - before.count, ref.count - mine.count
+        if before.count < min_entrants or rest_in < min_entrants or mine.pass_rate is None:
             continue
-        gap = mine.pass_rate - ref.pass_rate
+        rest_rate = rest_out / rest_in
+        gap = mine.pass_rate - rest_rate
+        p = proportion_p(mine.count, before.count, rest_out, rest_in)
+        if gap > -MIN_GAP or p is None or p > MAX_P:
+            continue
         if worst is None or gap < worst[0]:
             worst = (gap, mine.name)
-    if worst is not None and worst[0] < 0:
+    if worst is not None:
         side.gap, side.weakest = round(worst[0], 6), worst[1]
 
 

@@ -156,9 +156,12 @@ MESSAGES: dict[str, dict[str, str]] = {
     # agents
     "analytics.agents.title": {"zh_CN": "客服绩效", "en": "Agent scorecards"},
     "analytics.agents.hint": {
-        "zh_CN": "每项指标与其余团队对比；绿色显著更好，红色显著更差（p < 0.01）",
-        "en": "Each figure is tested against the rest of the team; green is significantly "
-        "better, red significantly worse (p < 0.01)",
+        "zh_CN": "在线渠道（网页、API）的会话；每项指标与其余团队对比（计数为人均），"
+        "绿色显著更好，红色显著更差（全表错误发现率 5%）；电话和邮件在诊断中单独评估",
+        "en": "Chat conversations (web and API channels); each figure is tested against the rest "
+        "of the team (counts per agent); green is significantly better, red significantly "
+        "worse (5% false-discovery rate over the table); phone and email are judged apart in "
+        "the diagnosis",
     },
     "analytics.agents.agent": {"zh_CN": "客服", "en": "Agent"},
     "analytics.agents.team": {"zh_CN": "团队 {value}", "en": "team {value}"},

@@ -17,7 +17,14 @@ from sqlalchemy.orm import Session
 
 from liuke.analytics.catalogue import BY_NAME, OVERVIEW, Metric
 from liuke.analytics.compare import p_value
-from liuke.analytics.diagnosis import Finding, diagnose, peer_pool, rest_of
+from liuke.analytics.diagnosis import (
+    SCOPES,
+    Finding,
+    benjamini_hochberg,
+    diagnose,
+    peer_pool,
+    rest_of,
+)
 from liuke.analytics.engines import (
     ENGINES,
     Engine,
@@ -32,6 +39,7 @@ from liuke.core.errors import BadRequest
 from liuke.workspaces.models import Workspace
 
 T = TypeVar("T")
+FDR_SCORECARD = 0.05
 DEFAULT_DAYS = 30
 
 
@@ -96,8 +104,10 @@ class Context:
         return datetime.now(ZoneInfo(self.tz)).date()
 
     def default_range(self, start: date | None, end: date | None) -> tuple[date, date]:
-        """Missing ends default to the last 30 days up to today (the workspace's today)."""
-        end = end or (start + timedelta(days=DEFAULT_DAYS - 1) if start else self.today())
+        """Missing ends default to the 30 full days up to yesterday (the workspace's calendar):
+        a half-finished today would read as a fall on every trend."""
+        yesterday = self.today() - timedelta(days=1)
+        end = end or (start + timedelta(days=DEFAULT_DAYS - 1) if start else yesterday)
         start = start or end - timedelta(days=DEFAULT_DAYS - 1)
         return start, end
 
@@ -257,10 +267,12 @@ class Scorecard:
     attention: list[str] = field(default_factory=list)  # metrics significantly worse than team
 
 
-def _verdict(metric: Metric, value: float | None, team: float | None, p: float | None) -> str:
+def _verdict(
+    metric: Metric, value: float | None, team: float | None, p: float | None, cutoff: float
+) -> str:
     if value is None or team is None or p is None:
         return "n/a"
-    if p >= 0.01 or value == team:
+    if p > cutoff or value == team:
         return "flat"
     return "better" if (value > team) == (metric.good == "up") else "worse"
 
@@ -272,13 +284,26 @@ def scorecards(
     end: date,
     filters: tuple[tuple[str, tuple[str, ...]], ...] = (),
     cache: ResultCache = NO_CACHE,
+    scope: str = "live",
 ) -> list[Scorecard]:
-    """Per agent: the scorecard metrics, each tested against the rest of the team."""
+    """Per agent: the scorecard metrics, each tested against the rest of the team.
+
+    One channel scope at a time (chat by default), as the diagnosis does: otherwise whoever
+    handles email looks slow. "team" is the rest of the team: its rate or mean, and for counts
+    and sums its average per agent. A cell is "worse" only under a 5 % false-discovery rate
+    over the whole table, so a big team does not get red cells by chance.
+    """
+    if scope not in SCOPES and scope != "all":
+        raise BadRequest(detail=f"unknown scope {scope!r}; known: {', '.join(SCOPES)}, all")
+    if scope != "all":
+        filters = (("channel_kind", SCOPES[scope]), *filters)
     q = Query(start, end, SCORECARD, "agent", filters, compare=False)
     result = query(engine, ctx, q, cache=cache)
     rows = {r.key: r.parts for r in result.rows if r.key is not None}
     pool = peer_pool(rows)
+    peers = max(len(rows) - 1, 1)
     cards: list[Scorecard] = []
+    tested: list[tuple[Scorecard, str, float]] = []
     for row in result.rows:
         if row.key is None:
             continue
@@ -286,16 +311,24 @@ def scorecards(
         for name in SCORECARD:
             metric = BY_NAME[name]
             parts = row.parts.get(name, {})
-            rest = rest_of(parts, pool.get(name, {}))
-            team = metric_value(metric, dict(rest))
-            p = p_value(metric, parts, dict(rest)) if metric.kind != "count" else None
-            verdict = _verdict(metric, row.values[name], team, p)
-            card.cells[name] = ScoreCell(
-                row.values[name], team, None if p is None else round(p, 6), verdict
-            )
-            if verdict == "worse":
-                card.attention.append(name)
+            rest: dict[str, float | None] = dict(rest_of(parts, pool.get(name, {})))
+            team = metric_value(metric, rest)
+            p = None
+            if metric.kind in ("count", "sum"):
+                team = None if team is None else round(team / peers, 6)
+            else:
+                p = p_value(metric, parts, rest)
+            card.cells[name] = ScoreCell(row.values[name], team, p, "n/a")
+            if p is not None:
+                tested.append((card, name, p))
         cards.append(card)
+    cutoff = benjamini_hochberg([p for *_, p in tested], FDR_SCORECARD) if tested else 0.0
+    for card, name, p in tested:
+        cell = card.cells[name]
+        cell.verdict = _verdict(BY_NAME[name], cell.value, cell.team, p, cutoff)
+        cell.p_value = round(p, 6)
+        if cell.verdict == "worse":
+            card.attention.append(name)
     cards.sort(key=lambda c: (-len(c.attention), c.name))
     return cards
 
