@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
@@ -13,7 +14,7 @@ from fastapi.responses import JSONResponse
 from liuke import __version__
 from liuke.analytics.api import router as analytics_router
 from liuke.analytics.pages import router as analytics_pages
-from liuke.analytics.service import ResultCache
+from liuke.analytics.service import ResultCache, warm_overviews
 from liuke.commerce.api import router as commerce_router
 from liuke.conversations.api import router as conversations_router
 from liuke.core.api import BodySizeLimit, install_error_handlers
@@ -43,6 +44,11 @@ async def _dispatch_loop(db: Database, interval: float) -> None:
         await asyncio.sleep(interval)
 
 
+def _log_failure(task: asyncio.Task[Any]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("warming the analytics cache failed", exc_info=task.exception())
+
+
 def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
     settings = settings or get_settings()
     db = db or Database(settings.database_url)
@@ -52,6 +58,11 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         task = None
         if settings.dispatch_in_process:
             task = asyncio.create_task(_dispatch_loop(db, settings.dispatch_interval_s))
+        if settings.analytics_warm:
+            warming = asyncio.create_task(
+                asyncio.to_thread(warm_overviews, settings, db, app.state.analytics_cache)
+            )
+            warming.add_done_callback(_log_failure)
         try:
             yield
         finally:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import getpass
 import json
 import logging
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -313,6 +314,9 @@ def demo(
         _demo_quality(db)
     db.dispose()
     if serve_after:
+        # the dashboard's first view is computed while the server starts, not when it is opened
+        os.environ.setdefault("LIUKE_ANALYTICS_WARM", "true")
+        get_settings.cache_clear()
         console.print(f"open http://{host}:{port}/  (API docs: http://{host}:{port}/docs)")
         serve(host=host, port=port, database_url=url)
 

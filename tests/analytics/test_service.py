@@ -5,7 +5,10 @@ from __future__ import annotations
 from datetime import date
 
 from liuke.analytics.facts import Targets
-from liuke.analytics.service import Context, ResultCache
+from liuke.analytics.service import Context, ResultCache, warm_overviews
+from liuke.core.config import Settings
+from liuke.core.db import Database
+from tests.analytics.fixture import build
 
 
 class Clock:
@@ -50,3 +53,11 @@ def test_keys_tell_workspaces_and_targets_apart() -> None:
     c = Context(1, "Asia/Shanghai", Targets(first_response_s=10))
     assert len({a, b, c}) == 3
     assert a.default_range(None, date(2026, 11, 30)) == (date(2026, 11, 1), date(2026, 11, 30))
+
+
+def test_warming_computes_each_workspaces_default_overview(db: Database) -> None:
+    build(db)
+    cache = ResultCache(ttl_s=600)
+    settings = Settings(database_url=db.url)
+    done = warm_overviews(settings, db, cache, limit=3)
+    assert done >= 1 and len(cache._items) == done

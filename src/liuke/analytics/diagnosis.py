@@ -121,23 +121,27 @@ def diagnose(
     targets: Targets | None = None,
     dimensions: tuple[str, ...] = DIAGNOSIS_DIMENSIONS,
     filters: tuple[tuple[str, tuple[str, ...]], ...] = (),
+    facts: FactsCache | None = None,
 ) -> list[Finding]:
-    """Every row that is significantly and materially worse than the rest, worst first."""
+    """Every row that is significantly and materially worse than the rest, worst first.
+
+    Pass ``facts`` to reuse facts another query of the same window already computed.
+    """
     targets = targets or Targets()
     metrics = [BY_NAME[m] for m in DIAGNOSIS_METRICS]
     window = Window(workspace_id, start, end, tz)
     candidates: list[tuple[Finding, float]] = []
     query = Query(start, end, DIAGNOSIS_METRICS, filters=filters)
     query.validate()
-    cache = FactsCache(engine, targets)  # the facts once; each scope filters them
+    cache = facts or FactsCache(engine, targets)  # the facts once; each scope filters them
     try:
         for scope, kinds in SCOPES.items():
-            facts = cache(window, query.filters)
-            facts = facts.filter(facts.channel_kind.isin(kinds))
-            total = aggregate_parts(facts, metrics, targets, None).get(0, {})
+            every = cache(window, query.filters)
+            scoped = every.filter(every.channel_kind.isin(kinds))
+            total = aggregate_parts(scoped, metrics, targets, None).get(0, {})
             for dim_name in dimensions:
                 dim = DIMENSION_BY_NAME[dim_name]
-                rows = aggregate_parts(facts, metrics, targets, dim.column)
+                rows = aggregate_parts(scoped, metrics, targets, dim.column)
                 labels = dimension_labels(engine, dim, workspace_id)
                 pool = total
                 if dim.names is not None:
@@ -175,7 +179,8 @@ def diagnose(
                         )
                         candidates.append((finding, p))
     finally:
-        cache.release()
+        if facts is None:
+            cache.release()
     if not candidates:
         return []
     cutoff = benjamini_hochberg([p for _, p in candidates], FDR)

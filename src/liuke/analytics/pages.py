@@ -526,9 +526,8 @@ def overview(request: Request, s: DbSession) -> Response:
     ctx = page.ctx
     with page.engine() as engine:
         query = Query(view.start, view.end, OVERVIEW, "day", view.filters())
-        result = service.query(engine, ctx, query, page.unassigned, page.cache)
-        findings = service.diagnosis_of(
-            engine, ctx, view.start, view.end, view.filters(), page.cache
+        result, findings = service.overview_and_findings(
+            engine, ctx, query, page.unassigned, page.cache
         )
     t, fmt = page.t, page.fmt
     kpis = [

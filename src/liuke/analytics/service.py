@@ -209,6 +209,61 @@ def overview(
     return cache.get_or_compute(key, compute)
 
 
+def overview_and_findings(
+    engine: Engine,
+    ctx: Context,
+    q: Query,
+    unassigned: str = "Unassigned",
+    cache: ResultCache = NO_CACHE,
+) -> tuple[Result, list[Finding]]:
+    """The overview page's figures and its diagnosis from one computation of the facts."""
+
+    def compute() -> tuple[Result, list[Finding]]:
+        facts = FactsCache(engine, ctx.targets)
+        try:
+            result = run(
+                engine,
+                q,
+                workspace_id=ctx.workspace_id,
+                tz=ctx.tz,
+                targets=ctx.targets,
+                unassigned_label=unassigned,
+                facts=facts,
+            )
+            findings = diagnose(
+                engine,
+                q.start,
+                q.end,
+                workspace_id=ctx.workspace_id,
+                tz=ctx.tz,
+                targets=ctx.targets,
+                filters=q.filters,
+                facts=facts,
+            )
+            return result, findings
+        finally:
+            facts.release()
+
+    return cache.get_or_compute(_key(engine, "overview+findings", ctx, q, unassigned), compute)
+
+
+def warm_overviews(settings: Settings, db: Any, cache: ResultCache, limit: int = 20) -> int:
+    """Compute the default overview of each workspace into ``cache`` (Chinese labels, the
+    default range), so the first manager to open the dashboard does not wait for it."""
+    from sqlalchemy import select
+
+    done = 0
+    with db.session() as s:
+        ids = list(s.scalars(select(Workspace.id).order_by(Workspace.id).limit(limit)))
+        contexts = [context(s, ws_id) for ws_id in ids]
+    for ctx in contexts:
+        start, end = ctx.default_range(None, None)
+        with open_engine(settings) as engine:
+            overview_and_findings(engine, ctx, Query(start, end, OVERVIEW, "day"), "未分配", cache)
+        done += 1
+    return done
+
+
 def funnel_of(
     engine: Engine,
     ctx: Context,

@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     analytics_cache_s: float = Field(
         default=60.0, ge=0, description="seconds dashboards reuse computed figures (0: never)"
     )
+    analytics_warm: bool = Field(
+        default=False, description="compute every workspace's overview at start-up (demo)"
+    )
     spark_master: str = Field(default="local[2]", description="Spark master URL for analytics")
 
 
