@@ -100,6 +100,11 @@ class Context:
     tz: str
     targets: Targets
 
+    @property
+    def scope(self) -> dict[str, Any]:
+        """The keyword arguments every catalogue function takes for this workspace."""
+        return {"workspace_id": self.workspace_id, "tz": self.tz, "targets": self.targets}
+
     def today(self) -> date:
         return datetime.now(ZoneInfo(self.tz)).date()
 
@@ -156,9 +161,7 @@ def query(
         lambda: run(
             engine,
             q,
-            workspace_id=ctx.workspace_id,
-            tz=ctx.tz,
-            targets=ctx.targets,
+            **ctx.scope,
             unassigned_label=unassigned,
         ),
     )
@@ -194,9 +197,7 @@ def overview(
                 return run(
                     engine,
                     Query(start, end, metrics, by, filters, compare),
-                    workspace_id=ctx.workspace_id,
-                    tz=ctx.tz,
-                    targets=ctx.targets,
+                    **ctx.scope,
                     unassigned_label=unassigned,
                     facts=facts,
                 )
@@ -224,9 +225,7 @@ def overview_and_findings(
             result = run(
                 engine,
                 q,
-                workspace_id=ctx.workspace_id,
-                tz=ctx.tz,
-                targets=ctx.targets,
+                **ctx.scope,
                 unassigned_label=unassigned,
                 facts=facts,
             )
@@ -234,9 +233,7 @@ def overview_and_findings(
                 engine,
                 q.start,
                 q.end,
-                workspace_id=ctx.workspace_id,
-                tz=ctx.tz,
-                targets=ctx.targets,
+                **ctx.scope,
                 filters=q.filters,
                 facts=facts,
             )
@@ -276,9 +273,7 @@ def funnel_of(
         lambda: funnel(
             engine,
             q,
-            workspace_id=ctx.workspace_id,
-            tz=ctx.tz,
-            targets=ctx.targets,
+            **ctx.scope,
             unassigned_label=unassigned,
         ),
     )
@@ -298,9 +293,7 @@ def diagnosis_of(
             engine,
             start,
             end,
-            workspace_id=ctx.workspace_id,
-            tz=ctx.tz,
-            targets=ctx.targets,
+            **ctx.scope,
             filters=filters,
         ),
     )
