@@ -131,7 +131,7 @@ def run_query(
     ctx = service.context(s, principal.workspace_id)
     start, end = ctx.default_range(p.start, p.end)
     q = MetricQuery(start, end, service.csv_metrics(metrics, OVERVIEW), p.by, p.filters, compare)
-    unassigned = "未分配" if _locale(request, principal).startswith("zh") else "Unassigned"
+    unassigned = service.unassigned_label(_locale(request, principal))
     with service.open_engine(request.app.state.settings, p.engine) as engine:
         result = service.query(engine, ctx, q, unassigned, _cache(request))
     if p.format != "json":

@@ -299,12 +299,17 @@ def month_of(day: ibis.Value, window: Window) -> ibis.Value:
 
 
 def conversation_facts(
-    engine: Engine, window: Window, targets: Targets, *, stats: Table | None = None
+    engine: Engine,
+    window: Window,
+    targets: Targets,
+    *,
+    stats: Table | None = None,
+    links: bool | None = None,
 ) -> Table:
     """One row per conversation created in the window, with everything the catalogue counts.
 
     ``stats`` may be a materialised :func:`message_stats` (a snapshot ships one) instead of
-    windows over every message.
+    windows over every message; ``links`` is :func:`uses_links`, when the caller knows it.
     """
     ws = window.workspace_id
     lo, hi = epoch_bound(window.start), epoch_bound(window.end)
@@ -335,7 +340,9 @@ def conversation_facts(
         orders.ordered_at >= lo,
         orders.ordered_at < epoch_bound(window.end + window_s),
     )
-    if uses_links(engine, ws, targets):
+    if links is None:
+        links = uses_links(engine, ws, targets)
+    if links:
         credit = linked_orders(conv, orders, targets)
     else:
         credit = attributed_orders(inquiries, orders, window_s, targets, engine.name)

@@ -93,6 +93,32 @@ def _chart(option: dict[str, Any]) -> str:
     return json.dumps(option, ensure_ascii=False)
 
 
+def _percent_bars(
+    categories: list[str],
+    series: list[dict[str, Any]],
+    *,
+    colors: list[str],
+    bottom: int,
+    rotate_over: int,
+) -> str:
+    """Grouped bars of percentages (0-100) per category; labels tilt when there are many."""
+    return _chart(
+        {
+            "color": colors,
+            "grid": {"left": 48, "right": 16, "top": 36, "bottom": bottom},
+            "legend": {"top": 0},
+            "tooltip": {"trigger": "axis"},
+            "xAxis": {
+                "type": "category",
+                "data": categories,
+                "axisLabel": {"interval": 0, "rotate": 30 if len(categories) > rotate_over else 0},
+            },
+            "yAxis": {"type": "value", "max": 100, "axisLabel": {"formatter": "{value}%"}},
+            "series": series,
+        }
+    )
+
+
 # --- numbers in the page's language -------------------------------------------------------------
 
 
@@ -525,7 +551,7 @@ def overview(request: Request, s: DbSession) -> Response:
     view = page.read()
     ctx = page.ctx
     with page.engine() as engine:
-        query = Query(view.start, view.end, OVERVIEW, "day", view.filters())
+        query = service.overview_query(view.start, view.end, view.filters())
         result, findings = service.overview_and_findings(
             engine, ctx, query, page.unassigned, page.cache
         )
@@ -654,28 +680,20 @@ def funnel_page(request: Request, s: DbSession) -> Response:
             ],
         }
     )
-    sides_chart = _chart(
-        {
-            "color": COLORS[1:],
-            "grid": {"left": 48, "right": 16, "top": 36, "bottom": 60},
-            "legend": {"top": 0},
-            "tooltip": {"trigger": "axis"},
-            "xAxis": {
-                "type": "category",
-                "data": [x.label for x in result.sides],
-                "axisLabel": {"interval": 0, "rotate": 30 if len(result.sides) > 6 else 0},
-            },
-            "yAxis": {"type": "value", "max": 100, "axisLabel": {"formatter": "{value}%"}},
-            "series": [
-                {
-                    "type": "bar",
-                    "name": step.label(loc),
-                    "data": [_percent(x.steps[i].share_of_contacts) for x in result.sides],
-                }
-                for i, step in enumerate(STEPS)
-                if i
-            ],
-        }
+    sides_chart = _percent_bars(
+        [x.label for x in result.sides],
+        [
+            {
+                "type": "bar",
+                "name": step.label(loc),
+                "data": [_percent(x.steps[i].share_of_contacts) for x in result.sides],
+            }
+            for i, step in enumerate(STEPS)
+            if i
+        ],
+        colors=COLORS[1:],
+        bottom=60,
+        rotate_over=6,
     )
     return page.show(
         "analytics/funnel.html",
@@ -1110,20 +1128,8 @@ def sla_page(request: Request, s: DbSession) -> Response:
         "label": {"position": "insideEndTop", "formatter": f"{target}%"},
         "lineStyle": {"color": COLORS[3], "type": "dashed"},
     }
-    bars = _chart(
-        {
-            "color": COLORS,
-            "grid": {"left": 48, "right": 16, "top": 36, "bottom": 48},
-            "legend": {"top": 0},
-            "tooltip": {"trigger": "axis"},
-            "xAxis": {
-                "type": "category",
-                "data": [r.label for r in result.rows],
-                "axisLabel": {"interval": 0, "rotate": 30 if len(result.rows) > 4 else 0},
-            },
-            "yAxis": {"type": "value", "max": 100, "axisLabel": {"formatter": "{value}%"}},
-            "series": series,
-        }
+    bars = _percent_bars(
+        [r.label for r in result.rows], series, colors=COLORS, bottom=48, rotate_over=4
     )
     return page.show(
         "analytics/sla.html",

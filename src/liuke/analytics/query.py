@@ -20,7 +20,7 @@ from liuke.analytics.catalogue import (
 )
 from liuke.analytics.compare import Change, compare
 from liuke.analytics.engines import Engine
-from liuke.analytics.facts import Targets, Window, conversation_facts
+from liuke.analytics.facts import Targets, Window, conversation_facts, uses_links
 from liuke.core.errors import BadRequest
 
 MAX_DAYS = 3 * 366  # a longer range is a mistake, not an analysis
@@ -253,11 +253,14 @@ class FactsCache:
     def __init__(self, engine: Engine, targets: Targets) -> None:
         self.engine, self.targets = engine, targets
         self._tables: dict[tuple[date, date, Filters], Table] = {}
+        self._links: bool | None = None
 
     def __call__(self, window: Window, filters: Filters = ()) -> Table:
         key = (window.start_day, window.end_day, filters)
         if key not in self._tables:
-            facts = conversation_facts(self.engine, window, self.targets)
+            if self._links is None:  # a property of the workspace: asked once per cache
+                self._links = uses_links(self.engine, window.workspace_id, self.targets)
+            facts = conversation_facts(self.engine, window, self.targets, links=self._links)
             self._tables[key] = filtered(facts, filters).cache()
         return self._tables[key]
 

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+import liuke.analytics.messages  # noqa: F401  (the labels translate() looks up)
 from liuke.analytics.catalogue import BY_NAME, OVERVIEW, Metric
 from liuke.analytics.compare import p_value
 from liuke.analytics.diagnosis import (
@@ -36,6 +37,7 @@ from liuke.analytics.funnel import FunnelResult, funnel
 from liuke.analytics.query import FactsCache, Query, Result, metric_value, run
 from liuke.core.config import Settings
 from liuke.core.errors import BadRequest
+from liuke.core.i18n import DEFAULT_LOCALE, translate
 from liuke.workspaces.models import Workspace
 
 T = TypeVar("T")
@@ -167,47 +169,15 @@ def query(
     )
 
 
-@dataclass
-class Overview:
-    """The overview dashboard: totals with rise/fall, and breakdowns without."""
+def overview_query(
+    start: date, end: date, filters: tuple[tuple[str, tuple[str, ...]], ...] = ()
+) -> Query:
+    """The overview page's question (its cache key too): the overview metrics by day."""
+    return Query(start, end, OVERVIEW, "day", filters)
 
-    total: Result
-    breakdowns: dict[str, Result]
 
-
-def overview(
-    engine: Engine,
-    ctx: Context,
-    start: date,
-    end: date,
-    *,
-    metrics: tuple[str, ...] = OVERVIEW,
-    breakdowns: tuple[str, ...] = ("day", "agent"),
-    filters: tuple[tuple[str, tuple[str, ...]], ...] = (),
-    unassigned: str = "Unassigned",
-    cache: ResultCache = NO_CACHE,
-) -> Overview:
-    """Every overview figure from one computation of each window's facts."""
-
-    def compute() -> Overview:
-        facts = FactsCache(engine, ctx.targets)
-        try:
-
-            def one(by: str | None, compare: bool) -> Result:
-                return run(
-                    engine,
-                    Query(start, end, metrics, by, filters, compare),
-                    **ctx.scope,
-                    unassigned_label=unassigned,
-                    facts=facts,
-                )
-
-            return Overview(one(None, True), {by: one(by, False) for by in breakdowns})
-        finally:
-            facts.release()
-
-    key = _key(engine, "overview", ctx, start, end, metrics, breakdowns, filters, unassigned)
-    return cache.get_or_compute(key, compute)
+def unassigned_label(locale: str) -> str:
+    return translate("analytics.unassigned", locale)
 
 
 def overview_and_findings(
@@ -245,7 +215,7 @@ def overview_and_findings(
 
 
 def warm_overviews(settings: Settings, db: Any, cache: ResultCache, limit: int = 20) -> int:
-    """Compute the default overview of each workspace into ``cache`` (Chinese labels, the
+    """Compute the default overview of each workspace into ``cache`` (default locale, the
     default range), so the first manager to open the dashboard does not wait for it."""
     from sqlalchemy import select
 
@@ -256,7 +226,9 @@ def warm_overviews(settings: Settings, db: Any, cache: ResultCache, limit: int =
     for ctx in contexts:
         start, end = ctx.default_range(None, None)
         with open_engine(settings) as engine:
-            overview_and_findings(engine, ctx, Query(start, end, OVERVIEW, "day"), "未分配", cache)
+            overview_and_findings(
+                engine, ctx, overview_query(start, end), unassigned_label(DEFAULT_LOCALE), cache
+            )
         done += 1
     return done
 
