@@ -111,3 +111,12 @@ def test_agents_without_analytics_permission_are_refused(
     ctx = WorkspaceCtx(fx.workspace_id, fx.slug, fx.admin_email, 0)
     agent = client_for(ctx, email=f"a@{fx.slug}.test", password="pw-123456")
     assert agent.get(f"{V1}/query").status_code == 403
+
+
+def test_cached_figures_are_labelled_in_each_callers_language(api: TestClient) -> None:
+    params = {**RANGE, "metrics": "contacts", "by": "agent"}
+    zh = api.get(f"{V1}/query", params=params).json()
+    en = api.get(f"{V1}/query", params={**params, "lang": "en"}).json()
+    assert {r["label"] for r in zh["rows"]} == {"客服甲", "客服乙", "未分配"}
+    assert {r["label"] for r in en["rows"]} == {"客服甲", "客服乙", "Unassigned"}
+    assert zh["rows"][-1]["values"] == en["rows"][-1]["values"]

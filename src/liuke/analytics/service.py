@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar, cast
@@ -37,7 +37,7 @@ from liuke.analytics.funnel import FunnelResult, funnel
 from liuke.analytics.query import FactsCache, Query, Result, metric_value, run
 from liuke.core.config import Settings
 from liuke.core.errors import BadRequest
-from liuke.core.i18n import DEFAULT_LOCALE, translate
+from liuke.core.i18n import translate
 from liuke.workspaces.models import Workspace
 
 T = TypeVar("T")
@@ -158,15 +158,10 @@ def query(
     unassigned: str = "Unassigned",
     cache: ResultCache = NO_CACHE,
 ) -> Result:
-    return cache.get_or_compute(
-        _key(engine, "query", ctx, q, unassigned),
-        lambda: run(
-            engine,
-            q,
-            **ctx.scope,
-            unassigned_label=unassigned,
-        ),
+    result = cache.get_or_compute(
+        _key(engine, "query", ctx, q), lambda: run(engine, q, **ctx.scope)
     )
+    return _labelled(result, unassigned)
 
 
 def overview_query(
@@ -174,6 +169,16 @@ def overview_query(
 ) -> Query:
     """The overview page's question (its cache key too): the overview metrics by day."""
     return Query(start, end, OVERVIEW, "day", filters)
+
+
+def _labelled(result: Result, unassigned: str) -> Result:
+    """``result`` with the unassigned row named in the caller's language.
+
+    Cached figures are the same in every language; only this label differs, so it is applied
+    after the cache (a copy: cached results are shared) instead of being part of the key.
+    """
+    rows = [replace(r, label=unassigned) if r.key is None else r for r in result.rows]
+    return replace(result, rows=rows)
 
 
 def unassigned_label(locale: str) -> str:
@@ -192,13 +197,7 @@ def overview_and_findings(
     def compute() -> tuple[Result, list[Finding]]:
         facts = FactsCache(engine, ctx.targets)
         try:
-            result = run(
-                engine,
-                q,
-                **ctx.scope,
-                unassigned_label=unassigned,
-                facts=facts,
-            )
+            result = run(engine, q, **ctx.scope, facts=facts)
             findings = diagnose(
                 engine,
                 q.start,
@@ -211,12 +210,12 @@ def overview_and_findings(
         finally:
             facts.release()
 
-    return cache.get_or_compute(_key(engine, "overview+findings", ctx, q, unassigned), compute)
+    result, findings = cache.get_or_compute(_key(engine, "overview+findings", ctx, q), compute)
+    return _labelled(result, unassigned), findings
 
 
 def warm_overviews(settings: Settings, db: Any, cache: ResultCache, limit: int = 20) -> int:
-    """Compute the default overview of each workspace into ``cache`` (default locale, the
-    default range), so the first manager to open the dashboard does not wait for it."""
+    """Compute the default overview of each workspace into ``cache`` (the default range), so the first manager to open the dashboard does not wait for it."""
     from sqlalchemy import select
 
     done = 0
@@ -226,9 +225,7 @@ def warm_overviews(settings: Settings, db: Any, cache: ResultCache, limit: int =
     for ctx in contexts:
         start, end = ctx.default_range(None, None)
         with open_engine(settings) as engine:
-            overview_and_findings(
-                engine, ctx, overview_query(start, end), unassigned_label(DEFAULT_LOCALE), cache
-            )
+            overview_and_findings(engine, ctx, overview_query(start, end), cache=cache)
         done += 1
     return done
 
@@ -240,14 +237,12 @@ def funnel_of(
     unassigned: str = "Unassigned",
     cache: ResultCache = NO_CACHE,
 ) -> FunnelResult:
-    return cache.get_or_compute(
-        _key(engine, "funnel", ctx, q, unassigned),
-        lambda: funnel(
-            engine,
-            q,
-            **ctx.scope,
-            unassigned_label=unassigned,
-        ),
+    result = cache.get_or_compute(
+        _key(engine, "funnel", ctx, q), lambda: funnel(engine, q, **ctx.scope)
+    )
+    return replace(
+        result,
+        sides=[replace(s, label=unassigned) if s.key is None else s for s in result.sides],
     )
 
 
