@@ -359,5 +359,8 @@ def test_a_finding_is_a_sentence_linked_to_its_view() -> None:
         "email", "tier", "key_account", "key_account", "resolution_time", 7200, 3600, 1, 1e-9, 40
     )
     line = _finding(page, view, mail)
-    assert line.email and line.sentence.startswith("重点客户 的解决时长（均值） 2小时")
+    assert line.scope == "邮件" and line.sentence.startswith("重点客户 的解决时长（均值） 2小时")
     assert "tier=key_account" in line.url and "channel_kind=email" in line.url
+    phone = Finding("phone", "hour", 22, "22", "missed_rate", 0.2, 0.01, 19.0, 1e-9, 300)
+    assert _finding(page, view, phone).scope == "电话"
+    assert _finding(page, view, slow).scope is None

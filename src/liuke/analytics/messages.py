@@ -116,6 +116,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "analytics.findings.more": {"zh_CN": "其余 {n} 条发现", "en": "{n} more findings"},
     "analytics.findings.conversations": {"zh_CN": "查看会话", "en": "Conversations"},
     "analytics.findings.email": {"zh_CN": "邮件", "en": "Email"},
+    "analytics.findings.phone": {"zh_CN": "电话", "en": "Phone"},
     "analytics.finding.line": {
         "zh_CN": "{subject} 的{metric} {value}，{rest_label} {rest}（{effect}）",
         "en": "{subject}: {metric} {value}, {rest_label} {rest} ({effect})",

@@ -476,7 +476,7 @@ class Kpi:
 class FindingView:
     sentence: str
     url: str
-    email: bool
+    scope: str | None  # the channel scope's badge ("邮件", "电话"); None for chat
     conversations_url: str | None
     p_value: float
 
@@ -512,7 +512,8 @@ def _finding(page: Page, view: View, f: Finding) -> FindingView:
     drill = None
     if f.dimension == "agent":
         drill = f"/analytics/agents/{f.key}?{view.query(agent_id=None)}"
-    return FindingView(sentence, url, f.scope == "email", drill, f.p_value)
+    badge = None if f.scope == "live" else page.t(f"analytics.findings.{f.scope}")
+    return FindingView(sentence, url, badge, drill, f.p_value)
 
 
 def _line_chart(
