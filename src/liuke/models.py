@@ -1,6 +1,7 @@
 """Imports every capability's tables so ``Base.metadata`` is complete (Alembic, tests)."""
 
 from liuke.commerce import models as commerce_models
+from liuke.complaints import models as complaints_models
 from liuke.conversations import models as conversations_models
 from liuke.core import events as core_events
 from liuke.core.db import Base
@@ -11,6 +12,7 @@ from liuke.workspaces import models as workspaces_models
 __all__ = [
     "Base",
     "commerce_models",
+    "complaints_models",
     "conversations_models",
     "core_events",
     "customers_models",

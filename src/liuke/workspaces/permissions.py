@@ -27,6 +27,9 @@ PERMISSIONS: dict[str, tuple[str, str]] = {
     "analytics.read": ("查看报表", "View analytics"),
     "quality.review": ("复核质检结果", "Review quality inspections"),
     "quality.manage": ("管理质检规则", "Manage inspection rules"),
+    "complaints.read": ("查看投诉工单", "View complaint cases"),
+    "complaints.write": ("处理投诉工单", "Handle complaint cases"),
+    "complaints.manage": ("管理投诉分析与预警", "Manage complaint analysis and alerts"),
 }
 ALL_PERMISSIONS = frozenset(PERMISSIONS)
 
@@ -48,6 +51,9 @@ BUILTIN_ROLES: dict[str, frozenset[str]] = {
             "analytics.read",
             "quality.review",
             "quality.manage",
+            "complaints.read",
+            "complaints.write",
+            "complaints.manage",
         }
     ),
     "agent": frozenset(
@@ -58,6 +64,8 @@ BUILTIN_ROLES: dict[str, frozenset[str]] = {
             "commerce.read",
             "conversations.read",
             "conversations.write",
+            "complaints.read",
+            "complaints.write",
         }
     ),
 }
