@@ -7,6 +7,7 @@ one gets the bilingual keyword lexicon for the category until people have confir
 from __future__ import annotations
 
 import threading
+from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,9 +17,13 @@ from sqlalchemy.orm import Session
 from liuke.complaints import service
 from liuke.complaints.classifier import CaseClassifier, Example
 from liuke.complaints.models import Case
-from liuke.conversations.models import Conversation, ConversationLabel, Message
+from liuke.complaints.settings import ComplaintSettings
+from liuke.conversations.models import Channel, Conversation, ConversationLabel, Message
 from liuke.core.config import get_settings
+from liuke.core.db import utcnow
+from liuke.core.events import emit_many
 from liuke.core.tenancy import scoped
+from liuke.customers.models import Customer
 from liuke.workspaces.models import User
 
 # conversation labels that open a case, and the case kind they open
@@ -152,3 +157,106 @@ def case_from_conversation(
         notify=notify,
     )
     return case
+
+
+def backfill(
+    s: Session,
+    workspace_id: int,
+    suggester: service.Suggester,
+    *,
+    batch: int = 1000,
+) -> int:
+    """Open the cases of labelled conversations that have none (history, or missed events).
+
+    In batches: one query per table per batch and one classifier call, where the one-at-a-time
+    path costs a dozen queries per case. Historic conversations are not acknowledged again:
+    the customer was answered at the time.
+    """
+    conf = service.settings_of(s, workspace_id)
+    has_case = select(Case.conversation_id).where(
+        Case.workspace_id == workspace_id, Case.conversation_id.is_not(None)
+    )
+    rows = s.execute(
+        select(ConversationLabel.conversation_id, ConversationLabel.label)
+        .where(
+            ConversationLabel.workspace_id == workspace_id,
+            ConversationLabel.conversation_id.not_in(has_case),
+        )
+        .order_by(ConversationLabel.conversation_id)
+    ).all()
+    kinds: dict[int, str] = {}
+    for conv_id, label in rows:
+        kind = case_kind_of([label])
+        if kind is not None:
+            kinds.setdefault(int(conv_id), kind)
+    ids = sorted(kinds)
+    for lo in range(0, len(ids), batch):
+        _backfill_batch(s, workspace_id, ids[lo : lo + batch], kinds, suggester, conf)
+    return len(ids)
+
+
+def _backfill_batch(
+    s: Session,
+    workspace_id: int,
+    ids: list[int],
+    kinds: dict[int, str],
+    suggester: service.Suggester,
+    conf: ComplaintSettings,
+) -> None:
+    convs = s.execute(
+        select(
+            Conversation.id,
+            Conversation.subject,
+            Conversation.customer_id,
+            Conversation.assignee_id,
+            Conversation.product_line_id,
+            Conversation.created_at,
+            Channel.kind,
+            Customer.tier,
+            User.is_active,
+        )
+        .join(Channel, Channel.id == Conversation.channel_id)
+        .outerjoin(Customer, Customer.id == Conversation.customer_id)
+        .outerjoin(User, User.id == Conversation.assignee_id)
+        .where(Conversation.workspace_id == workspace_id, Conversation.id.in_(ids))
+        .order_by(Conversation.id)
+    ).all()
+    texts: dict[int, list[str]] = defaultdict(list)
+    for conv_id, body in s.execute(
+        select(Message.conversation_id, Message.body)
+        .where(
+            Message.workspace_id == workspace_id,
+            Message.conversation_id.in_(ids),
+            Message.sender_type == "customer",
+        )
+        .order_by(Message.conversation_id, Message.seq)
+    ).all():
+        if len(texts[conv_id]) < MAX_CUSTOMER_MESSAGES:
+            texts[conv_id].append(body)
+    now = utcnow()
+    cases = []
+    for c in convs:
+        text = "\n".join(texts.get(c.id, []))
+        title = (c.subject or text.split("\n", 1)[0] or "").strip()[:300] or f"conversation {c.id}"
+        new = service.Intake(
+            kind=kinds[c.id],
+            title=title,
+            description=text,
+            source="conversation",
+            conversation_id=c.id,
+            owner_id=c.assignee_id if c.is_active else None,
+        )
+        ctx = service.Context(
+            c.kind, c.customer_id, c.tier or "ordinary", c.product_line_id, c.created_at
+        )
+        cases.append(service.build_case(workspace_id, new, ctx, conf, now))
+    for case, (cat, line) in zip(
+        cases, suggester.suggest_many([service.case_text(c) for c in cases]), strict=True
+    ):
+        service.apply_suggestion(case, cat, line, suggester.version)
+    s.add_all(cases)
+    s.flush()
+    for case in cases:
+        service.record_created(s, case, None)
+    emit_many(s, workspace_id, "case.created", [service.created_payload(c) for c in cases])
+    s.flush()

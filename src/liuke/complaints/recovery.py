@@ -85,14 +85,21 @@ def record(
     note: str = "",
     owner_id: int | None = None,
     at: datetime | None = None,
+    case: Case | None = None,
 ) -> RecoveryRecord:
-    """Log a recovery action. ``action`` may be empty for a failure still awaiting a decision."""
+    """Log a recovery action. ``action`` may be empty for a failure still awaiting a decision.
+
+    ``case``: the source case when the caller has it loaded (saves the lookup).
+    """
     _choice(source_kind, FAILURE_SOURCES, "source_kind")
     _choice(root_cause, ROOT_CAUSES, "root_cause")
     if action:
         _choice(action, ACTIONS, "action")
     _choice(outcome, OUTCOMES, "outcome")
-    src = _source(s, workspace_id, source_kind, source_id)
+    if case is not None and source_kind == "case" and case.workspace_id == workspace_id:
+        src = Source(case.id, case.conversation_id, case.customer_id)
+    else:
+        src = _source(s, workspace_id, source_kind, source_id)
     if owner_id is not None:
         get_scoped(s, User, workspace_id, owner_id, "user")
     now = at or utcnow()
@@ -114,7 +121,7 @@ def record(
         completed_at=None if outcome == "pending" else now,
     )
     s.add(rec)
-    s.flush()
+    s.flush()  # the id goes into the event
     emit(
         s,
         workspace_id,

@@ -23,6 +23,7 @@ from liuke.complaints.models import (
     OPEN_STATUSES,
     SEVERITIES,
     SOURCES,
+    TIERS,
     Case,
     CaseEvent,
     CaseReview,
@@ -48,16 +49,23 @@ MAX_TEXT = 20_000
 
 
 class Suggested(Protocol):
-    label: str | None
-    confidence: float
+    @property
+    def label(self) -> str | None: ...
+    @property
+    def confidence(self) -> float: ...
 
 
 class Suggester(Protocol):
     """What intake needs from the classifier (see :mod:`liuke.complaints.classifier`)."""
 
-    version: str
+    @property
+    def version(self) -> str: ...
 
     def suggest(self, text: str) -> tuple[Suggested, Suggested | None]: ...
+
+    def suggest_many(
+        self, texts: Sequence[str]
+    ) -> Sequence[tuple[Suggested, Suggested | None]]: ...
 
 
 def settings_of(s: Session, workspace_id: int) -> cs.ComplaintSettings:
@@ -143,6 +151,103 @@ def _validate(s: Session, workspace_id: int, new: Intake) -> None:
         _active_user(s, workspace_id, new.owner_id)
 
 
+@dataclass(frozen=True)
+class Context:
+    """What intake looks up around a new case: its conversation's channel, customer and tier."""
+
+    channel_kind: str
+    customer_id: int | None
+    customer_tier: str
+    product_line_id: int | None
+    received_at: datetime
+
+
+def build_case(
+    workspace_id: int, new: Intake, ctx: Context, conf: cs.ComplaintSettings, now: datetime
+) -> Case:
+    """The new row, nothing looked up or written: shared by one-at-a-time and bulk intake."""
+    return Case(
+        workspace_id=workspace_id,
+        kind=new.kind,
+        status="new",
+        severity=new.severity,
+        source=new.source,
+        title=new.title.strip()[:300],
+        description=new.description.strip()[:MAX_TEXT],
+        external_id=new.external_id,
+        customer_id=ctx.customer_id,
+        conversation_id=new.conversation_id,
+        channel_kind=ctx.channel_kind,
+        customer_tier=ctx.customer_tier if ctx.customer_tier in TIERS else "ordinary",
+        category=new.category,
+        category_confirmed=new.category is not None,
+        product_line_id=new.product_line_id or ctx.product_line_id,
+        subcategory=new.subcategory.strip()[:100],
+        owner_id=new.owner_id,
+        first_owner_id=new.owner_id,
+        received_at=ctx.received_at,
+        due_at=ctx.received_at + timedelta(hours=conf.due_hours[new.severity]),
+        created_at=now,
+        updated_at=now,
+        meta=dict(new.meta or {}),
+    )
+
+
+def apply_suggestion(
+    case: Case, cat: Suggested | None, line: Suggested | None, version: str
+) -> None:
+    """Keep the classifier's suggestion beside the case; it fills the cell nobody has set."""
+    case.classifier_version = version[:64]
+    if cat is not None and cat.label in CATEGORIES:
+        case.suggested_category, case.suggested_category_confidence = cat.label, cat.confidence
+    if line is not None and line.label and line.label.isdigit():
+        case.suggested_product_line_id = int(line.label)
+        case.suggested_product_line_confidence = line.confidence
+        if case.product_line_id is None and not case.category_confirmed:
+            case.product_line_id = int(line.label)
+    if not case.category_confirmed:
+        case.category = case.category or case.suggested_category or "other"
+
+
+def created_payload(case: Case) -> dict[str, Any]:
+    return {
+        "case_id": case.id,
+        "kind": case.kind,
+        "category": case.category,
+        "product_line_id": case.product_line_id,
+        "customer_id": case.customer_id,
+        "conversation_id": case.conversation_id,
+        "channel_kind": case.channel_kind,
+        "customer_tier": case.customer_tier,
+        "severity": case.severity,
+    }
+
+
+def record_created(s: Session, case: Case, actor_id: int | None) -> None:
+    """The new case's first timeline entries (the case must have its id)."""
+    at = case.received_at
+    log_event(s, case, "created", actor_id, case.description, {"source": case.source}, at=at)
+    if case.owner_id is not None:
+        log_event(s, case, "assigned", actor_id, data={"owner_id": case.owner_id}, at=at)
+
+
+def _context(s: Session, workspace_id: int, new: Intake) -> Context:
+    conv: Conversation | None = None
+    channel_kind = new.channel_kind or "api"
+    if new.conversation_id is not None:
+        conv = get_scoped(s, Conversation, workspace_id, new.conversation_id, "conversation")
+        kind = s.scalar(select(Channel.kind).where(Channel.id == conv.channel_id))
+        channel_kind = new.channel_kind or kind or "api"
+    customer_id = new.customer_id or (conv.customer_id if conv else None)
+    tier = "ordinary"
+    if customer_id is not None:
+        tier = s.scalar(select(Customer.tier).where(Customer.id == customer_id)) or "ordinary"
+    received = new.received_at or (conv.created_at if conv else utcnow())
+    return Context(
+        channel_kind, customer_id, tier, conv.product_line_id if conv else None, received
+    )
+
+
 def create_case(
     s: Session,
     workspace_id: int,
@@ -159,46 +264,12 @@ def create_case(
     """
     _validate(s, workspace_id, new)
     conf = settings_of(s, workspace_id)
-    now = utcnow()
-    conv: Conversation | None = None
-    channel_kind = new.channel_kind or "api"
-    if new.conversation_id is not None:
-        conv = get_scoped(s, Conversation, workspace_id, new.conversation_id, "conversation")
-        kind = s.scalar(select(Channel.kind).where(Channel.id == conv.channel_id))
-        channel_kind = new.channel_kind or kind or "api"
-    customer_id = new.customer_id or (conv.customer_id if conv else None)
-    tier = "ordinary"
-    if customer_id is not None:
-        tier = s.scalar(select(Customer.tier).where(Customer.id == customer_id)) or "ordinary"
-    received = new.received_at or (conv.created_at if conv else now)
-    case = Case(
-        workspace_id=workspace_id,
-        kind=new.kind,
-        status="new",
-        severity=new.severity,
-        source=new.source,
-        title=new.title.strip()[:300],
-        description=new.description.strip(),
-        external_id=new.external_id,
-        customer_id=customer_id,
-        conversation_id=new.conversation_id,
-        channel_kind=channel_kind,
-        customer_tier=tier if tier in ("key_account", "ordinary") else "ordinary",
-        category=new.category,
-        category_confirmed=new.category is not None,
-        product_line_id=new.product_line_id or (conv.product_line_id if conv else None),
-        subcategory=new.subcategory.strip()[:100],
-        owner_id=new.owner_id,
-        first_owner_id=new.owner_id,
-        received_at=received,
-        due_at=received + timedelta(hours=conf.due_hours[new.severity]),
-        created_at=now,
-        updated_at=now,
-        meta=dict(new.meta or {}),
-    )
-    _suggest(case, suggester)
-    if case.category is None:
-        case.category = case.suggested_category or "other"
+    case = build_case(workspace_id, new, _context(s, workspace_id, new), conf, utcnow())
+    if suggester is not None:
+        cat, line = suggester.suggest(case_text(case))
+        apply_suggestion(case, cat, line, suggester.version)
+    elif case.category is None:
+        case.category = "other"
 
     def existing() -> Case | None:
         q = scoped(Case, workspace_id)
@@ -215,42 +286,25 @@ def create_case(
     case, created = add_or_existing(s, case, existing)
     if not created:
         return case, False
-    log_event(s, case, "created", actor_id, case.description, {"source": case.source}, at=received)
-    if new.owner_id is not None:
-        log_event(s, case, "assigned", actor_id, data={"owner_id": new.owner_id}, at=received)
-    emit(
-        s,
-        workspace_id,
-        "case.created",
-        {
-            "case_id": case.id,
-            "kind": case.kind,
-            "category": case.category,
-            "product_line_id": case.product_line_id,
-            "customer_id": case.customer_id,
-            "conversation_id": case.conversation_id,
-            "channel_kind": case.channel_kind,
-            "customer_tier": case.customer_tier,
-            "severity": case.severity,
-        },
-    )
+    record_created(s, case, actor_id)
+    emit(s, workspace_id, "case.created", created_payload(case))
     if notify and case.kind == "complaint":
         acknowledge(s, case, actor_id, locale=_locale(s, workspace_id))
     return case, True
 
 
-def _suggest(case: Case, suggester: Suggester | None) -> None:
-    if suggester is None:
-        return
-    cat, line = suggester.suggest(case_text(case))
-    case.classifier_version = suggester.version[:64]
-    if cat.label in CATEGORIES:
-        case.suggested_category, case.suggested_category_confidence = cat.label, cat.confidence
-    if line is not None and line.label and line.label.isdigit():
-        case.suggested_product_line_id = int(line.label)
-        case.suggested_product_line_confidence = line.confidence
-        if case.product_line_id is None:
-            case.product_line_id = int(line.label)
+def resuggest_many(cases: Sequence[Case], suggester: Suggester) -> None:
+    """Refresh unconfirmed cases' suggestions (after retraining); confirmed cells stay."""
+    todo = [c for c in cases if not c.category_confirmed]
+    many = getattr(suggester, "suggest_many", None)
+    pairs = (
+        many([case_text(c) for c in todo])
+        if many
+        else [suggester.suggest(case_text(c)) for c in todo]
+    )
+    for case, (cat, line) in zip(todo, pairs, strict=True):
+        case.category = None
+        apply_suggestion(case, cat, line, suggester.version)
 
 
 def _locale(s: Session, workspace_id: int) -> str:
@@ -321,6 +375,22 @@ def change_status(
     at: datetime | None = None,
 ) -> Case:
     case = get_case(s, workspace_id, case_id)
+    set_status(s, case, status, actor_id=actor_id, resolution=resolution, at=at)
+    s.flush()
+    return case
+
+
+def set_status(
+    s: Session,
+    case: Case,
+    status: str,
+    *,
+    actor_id: int | None,
+    resolution: str | None = None,
+    at: datetime | None = None,
+) -> None:
+    """Move a loaded case along the workflow (the caller flushes)."""
+    workspace_id, case_id = case.workspace_id, case.id
     _choice(status, tuple(TRANSITIONS), "status")
     if case.merged_into_id is not None:
         raise BadRequest(detail=f"case {case_id} was merged into {case.merged_into_id}; work there")
@@ -350,8 +420,6 @@ def change_status(
         f"case.{status}",
         {"case_id": case.id, "from": old, "to": status, "category": case.category},
     )
-    s.flush()
-    return case
 
 
 def assign(
@@ -422,6 +490,31 @@ def classify(
     case = get_case(s, workspace_id, case_id)
     _choice(category, CATEGORIES, "category")
     ensure_scoped_ids(s, ProductLine, workspace_id, [product_line_id], "product_line")
+    classify_case(
+        s,
+        case,
+        category=category,
+        product_line_id=product_line_id,
+        subcategory=subcategory,
+        actor_id=actor_id,
+        conf=settings_of(s, workspace_id),
+    )
+    s.flush()
+    return case
+
+
+def classify_case(
+    s: Session,
+    case: Case,
+    *,
+    category: str,
+    product_line_id: int | None,
+    subcategory: str | None,
+    actor_id: int | None,
+    conf: cs.ComplaintSettings,
+) -> None:
+    """Set a loaded case's confirmed cell (values already checked; the caller flushes)."""
+    workspace_id = case.workspace_id
     before = {"category": case.category, "product_line_id": case.product_line_id}
     corrected = (case.suggested_category is not None and case.suggested_category != category) or (
         case.suggested_product_line_id is not None
@@ -431,15 +524,12 @@ def classify(
     if subcategory is not None:
         case.subcategory = subcategory.strip()[:100]
     case.category_confirmed = True
-    conf = settings_of(s, workspace_id)
     if case.review_status == "none" and sampled(workspace_id, case.id, conf.review_share):
         case.review_status = "queued"
     _touch(case, utcnow())
     after = {"category": category, "product_line_id": product_line_id, "corrected": corrected}
     log_event(s, case, "classified", actor_id, data={"before": before, "after": after})
     emit(s, workspace_id, "case.classified", {"case_id": case.id, **after})
-    s.flush()
-    return case
 
 
 def sampled(workspace_id: int, case_id: int, share: float) -> bool:

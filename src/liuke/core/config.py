@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -39,6 +40,21 @@ class Settings(BaseSettings):
         default=False, description="compute every workspace's overview at start-up (demo)"
     )
     spark_master: str = Field(default="local[2]", description="Spark master URL for analytics")
+    smtp_host: str | None = Field(
+        default=None, description="SMTP server for outbound mail (reports); unset: mail disabled"
+    )
+    smtp_port: int = Field(default=25, ge=1, le=65535, description="25, 587 (starttls), 465 (ssl)")
+    smtp_username: str | None = Field(default=None, description="log in when set")
+    smtp_password: SecretStr | None = Field(default=None, description="kept out of logs and reprs")
+    smtp_from: str = Field(
+        default="liuke@localhost", description="sender: addr@host or 'Display name <addr@host>'"
+    )
+    smtp_security: Literal["none", "starttls", "ssl"] = Field(
+        default="none", description="none: plain SMTP; starttls: upgrade after EHLO; ssl: TLS port"
+    )
+    smtp_timeout_s: float = Field(
+        default=10.0, gt=0, description="seconds any one SMTP network step may take"
+    )
 
 
 @lru_cache(maxsize=1)

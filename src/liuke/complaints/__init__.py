@@ -1,0 +1,1 @@
+"""Complaint management: cases, the category x product-line grid, suggestions and charts."""
