@@ -16,6 +16,7 @@ from liuke.analytics.api import router as analytics_router
 from liuke.analytics.pages import router as analytics_pages
 from liuke.analytics.service import ResultCache, warm_overviews
 from liuke.commerce.api import router as commerce_router
+from liuke.complaints.api import router as complaints_router
 from liuke.conversations.api import router as conversations_router
 from liuke.core.api import BodySizeLimit, install_error_handlers
 from liuke.core.config import Settings, get_settings
@@ -89,6 +90,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         commerce_router,
         conversations_router,
         quality_router,
+        complaints_router,
         analytics_router,
         events_router,
     ):

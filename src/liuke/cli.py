@@ -22,6 +22,7 @@ from rich.progress import (
 from rich.table import Table
 
 from liuke.analytics.cli import app as analytics_app
+from liuke.complaints.cli import app as complaints_app
 from liuke.core.config import get_settings
 from liuke.core.db import Database
 from liuke.core.errors import AppError
@@ -38,6 +39,7 @@ app.add_typer(workspace_app, name="workspace")
 app.add_typer(events_app, name="events")
 app.add_typer(quality_app, name="quality")
 app.add_typer(analytics_app, name="analytics")
+app.add_typer(complaints_app, name="complaints")
 console = Console()
 err = Console(stderr=True)
 
@@ -124,6 +126,7 @@ def events_dispatch(
     """Deliver pending domain events to their subscribers (at least once)."""
     import time
 
+    import liuke.complaints.events
     import liuke.quality.events  # noqa: F401  (registers the quality subscribers)
     from liuke.core.events import dispatch_pending
 

@@ -122,17 +122,20 @@ def to_csv(table: Table) -> bytes:
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
 
 
-def to_xlsx(table: Table) -> bytes:
+def to_xlsx(table: Table, *more: Table) -> bytes:
+    """One sheet per table (sheet names are the titles, cut to Excel's 31 characters)."""
     wb = Workbook()
-    ws = wb.active
-    assert ws is not None
-    ws.title = table.title[:31]
-    ws.append(table.headers)
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-    for row in table.rows:
-        ws.append(row)
-    ws.freeze_panes = "B2"
+    first = wb.active
+    assert first is not None
+    for i, tab in enumerate((table, *more)):
+        ws = first if i == 0 else wb.create_sheet()
+        ws.title = tab.title[:31]
+        ws.append(tab.headers)
+        for cell in ws[1]:
+            cell.font = Font(bold=True)
+        for row in tab.rows:
+            ws.append(row)
+        ws.freeze_panes = "B2"
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()

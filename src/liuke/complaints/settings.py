@@ -31,6 +31,10 @@ class ComplaintSettings:
     routing: dict[str, str] = field(default_factory=lambda: dict(ROUTING))
     retrain_every: int = 50  # confirmed corrections before the classifier retrains
     min_repeat: int = 5  # a root cause seen this often asks for a process change
+    # an alert needs this many complaints above expectation: a tiny cell going from one
+    # complaint to four is statistically odd but not worth a department's afternoon
+    min_excess: float = 5.0
+    merge_gap: int = 2  # judged days between two signals that still make one episode
     recipients: tuple[str, ...] = ()  # daily complaint warning
     charts: dict[str, Any] = field(default_factory=dict)  # ChartParams.from_settings input
 
@@ -51,7 +55,7 @@ def parse(raw: dict[str, Any] | None) -> ComplaintSettings:
     """Validated settings; unknown keys are refused so a typo does not silently do nothing."""
     raw = raw or {}
     known = {"due_hours", "review_share", "routing", "retrain_every", "min_repeat"}
-    known |= {"recipients", "charts"}
+    known |= {"recipients", "charts", "min_excess", "merge_gap"}
     if unknown := sorted(set(raw) - known):
         raise BadRequest(detail=f"unknown complaints settings: {', '.join(unknown)}")
     due = dict(DUE_HOURS)
@@ -82,6 +86,8 @@ def parse(raw: dict[str, Any] | None) -> ComplaintSettings:
         min_repeat=int(_number(raw.get("min_repeat", 5), "min_repeat", 1, 10_000)),
         recipients=tuple(recipients),
         charts=charts,
+        min_excess=_number(raw.get("min_excess", 5.0), "min_excess", 0, 100_000),
+        merge_gap=int(_number(raw.get("merge_gap", 2), "merge_gap", 0, 30)),
     )
     chart_params(out)  # refuses bad chart parameters now, not in tonight's job
     return out

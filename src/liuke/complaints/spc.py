@@ -56,11 +56,9 @@ def chart_series(ser: g.Series, params: ChartParams) -> CellChart:
     note = "no sales volume recorded: plain counts (c chart)" if kind == "c" else None
     chart = compute_chart(ser.days, ser.counts, ser.exposures, kind=kind, params=params)
     if params.fixed_baseline is None:
-        k = next(
-            (i for i, p in enumerate(chart.points) if p.missing_reason != INSUFFICIENT_BASELINE),
-            len(chart.points),
-        )
-        if k > 0:
+        # the leading days without trailing limits (days without sales stay missing either way)
+        k = next((i for i, p in enumerate(chart.points) if p.missing_reason is None), 0)
+        if any(p.missing_reason == INSUFFICIENT_BASELINE for p in chart.points[:k]):
             phase1 = compute_chart(
                 ser.days,
                 ser.counts,
@@ -91,7 +89,9 @@ def label_of(cell: dict[str, Any], lines: dict[int, g.Line]) -> str:
     return " / ".join(parts)
 
 
-def _evidence(cc: CellChart, ep: Episode, texts: dict[int, str]) -> dict[str, Any]:
+def _evidence(
+    cc: CellChart, ep: Episode, facts: dict[int, tuple[str, int | None]]
+) -> dict[str, Any]:
     pts = [p for p in cc.chart.points if p.period <= ep.last_period][-EVIDENCE_POINTS:]
     in_episode = [
         cid
@@ -99,7 +99,8 @@ def _evidence(cc: CellChart, ep: Episode, texts: dict[int, str]) -> dict[str, An
         if ep.first_period <= d <= ep.last_period
         for cid in ids
     ]
-    subs = Counter(texts.get(cid, "") for cid in in_episode)
+    subs = Counter(facts.get(cid, ("", None))[0] for cid in in_episode)
+    lines = Counter(facts.get(cid, ("", None))[1] for cid in in_episode)
     observed = sum(
         p.count or 0 for p in cc.chart.points if ep.first_period <= p.period <= ep.last_period
     )
@@ -126,6 +127,7 @@ def _evidence(cc: CellChart, ep: Episode, texts: dict[int, str]) -> dict[str, An
         "cases": len(in_episode),
         "sample_case_ids": sorted(in_episode)[-SAMPLE_CASES:],
         "top_subcategories": [[k, n] for k, n in subs.most_common(5) if k],
+        "top_product_lines": [[k, n] for k, n in lines.most_common(5) if k is not None],
         "chart": cc.chart.kind,
         "note": cc.note,
     }
@@ -162,33 +164,35 @@ def detect(
         for ser in g.series(s, workspace_id, dim, start, end):
             cc = chart_series(ser, params)
             n_charts += 1
-            episodes = cc.chart.episodes()
+            episodes = cc.chart.episodes(max_gap=conf.merge_gap)
             if not episodes:
                 continue
-            subs = _subcategories(s, workspace_id, ser)
+            subs = _case_facts(s, workspace_id, ser)
             for ep in episodes:
-                alert, new = _upsert(s, workspace_id, cc, ep, _evidence(cc, ep, subs), lines, conf)
+                evidence = _evidence(cc, ep, subs)
+                if evidence["observed"] - evidence["expected"] < conf.min_excess:
+                    continue
+                alert, new = _upsert(s, workspace_id, cc, ep, evidence, lines, conf)
                 if alert is not None:
                     (raised if new else updated).append(alert)
     s.flush()
     return Detection(start, end, n_charts, raised, updated)
 
 
-def _subcategories(s: Session, workspace_id: int, ser: g.Series) -> dict[int, str]:
+def _case_facts(s: Session, workspace_id: int, ser: g.Series) -> dict[int, tuple[str, int | None]]:
+    """Subcategory and product line of the cell's cases (what the evidence summarises)."""
     from liuke.complaints.models import Case
 
     ids = [cid for ids in ser.case_days.values() for cid in ids]
-    if not ids:
-        return {}
-    out: dict[int, str] = {}
+    out: dict[int, tuple[str, int | None]] = {}
     for chunk in range(0, len(ids), 900):
         part = ids[chunk : chunk + 900]
-        for cid, sub in s.execute(
-            select(Case.id, Case.subcategory).where(
+        for cid, sub, line in s.execute(
+            select(Case.id, Case.subcategory, Case.product_line_id).where(
                 Case.workspace_id == workspace_id, Case.id.in_(part)
             )
         ).all():
-            out[int(cid)] = sub or ""
+            out[int(cid)] = (sub or "", line)
     return out
 
 
@@ -219,6 +223,8 @@ def _upsert(
         existing.evidence, existing.updated_at = evidence, now
         return existing, False
     line = ser.cell.get("product_line_id")
+    if line is None and evidence["top_product_lines"]:
+        line = evidence["top_product_lines"][0][0]  # the line most of the episode's cases name
     line_dept = lines[int(line)].department if line is not None and int(line) in lines else None
     category = ser.cell.get("category")
     if category is None and ser.dimension == "product_line":
