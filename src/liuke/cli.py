@@ -315,6 +315,7 @@ def demo(
             database_url=url,
         )
         _demo_quality(db)
+        _demo_complaints(db)
     db.dispose()
     if serve_after:
         # the dashboard's first view is computed while the server starts, not when it is opened
@@ -344,6 +345,21 @@ def _demo_quality(db: Database) -> None:
     console.print(
         f"quality: inspected {n:,} demo conversations of the last {DEMO_INSPECT_DAYS} days "
         "(`liuke quality inspect --workspace demo` inspects the rest)"
+    )
+
+
+def _demo_complaints(db: Database) -> None:
+    """The demo shop's complaint desk: cases from its complaint conversations, classified,
+    resolved with recovery actions, the classifier trained, and the control charts judged."""
+    from liuke.quality.cli import workspace_id
+    from liuke.simulate.casework import work_cases
+
+    with console.status("complaints: opening, classifying and charting cases"):
+        r = work_cases(db, workspace_id(db, "demo"))
+    console.print(
+        f"complaints: {r.cases:,} cases, {r.confirmed:,} classified by agents "
+        f"({r.corrected:,} corrected the classifier), {r.recoveries:,} recovery records, "
+        f"{r.alerts} chart alerts escalated"
     )
 
 

@@ -195,8 +195,9 @@ def backfill(
         if kind is not None:
             kinds.setdefault(int(conv_id), kind)
     ids = sorted(kinds)
+    pool = service.OwnerPool(s, workspace_id, conf.owner_group_id)
     for lo in range(0, len(ids), batch):
-        _backfill_batch(s, workspace_id, ids[lo : lo + batch], kinds, suggester, conf)
+        _backfill_batch(s, workspace_id, ids[lo : lo + batch], kinds, suggester, conf, pool)
     return len(ids)
 
 
@@ -207,6 +208,7 @@ def _backfill_batch(
     kinds: dict[int, str],
     suggester: service.Suggester,
     conf: ComplaintSettings,
+    pool: service.OwnerPool,
 ) -> None:
     convs = s.execute(
         select(
@@ -249,7 +251,7 @@ def _backfill_batch(
             description=text,
             source="conversation",
             conversation_id=c.id,
-            owner_id=c.assignee_id if c.is_active else None,
+            owner_id=c.assignee_id if c.is_active else pool.pick(),
         )
         ctx = service.Context(
             c.kind, c.customer_id, c.tier or "ordinary", c.product_line_id, c.created_at

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -34,7 +34,7 @@ from liuke.core.errors import BadRequest, Conflict
 from liuke.core.events import emit
 from liuke.core.tenancy import ensure_scoped_ids, get_scoped, scoped
 from liuke.customers.models import Customer
-from liuke.workspaces.models import User, Workspace
+from liuke.workspaces.models import User, Workspace, user_skill_groups
 
 # allowed moves; closing needs a resolution first, and a closed case can only be reopened
 TRANSITIONS: dict[str, tuple[str, ...]] = {
@@ -248,6 +248,45 @@ def _context(s: Session, workspace_id: int, new: Intake) -> Context:
     )
 
 
+class OwnerPool:
+    """Least-loaded assignment for cases nobody owns: the members of the complaints group,
+    weighted by the open cases they already hold (one query, then counted in memory)."""
+
+    def __init__(self, s: Session, workspace_id: int, group_id: int | None) -> None:
+        self.load: dict[int, int] = {}
+        if group_id is None:
+            return
+        members = s.scalars(
+            select(User.id)
+            .join(user_skill_groups, user_skill_groups.c.user_id == User.id)
+            .where(
+                User.workspace_id == workspace_id,
+                User.is_active.is_(True),
+                user_skill_groups.c.skill_group_id == group_id,
+            )
+        )
+        self.load = {int(u): 0 for u in members}
+        if self.load:
+            for owner, n in s.execute(
+                select(Case.owner_id, func.count())
+                .where(
+                    Case.workspace_id == workspace_id,
+                    Case.owner_id.in_(list(self.load)),
+                    Case.status.in_(OPEN_STATUSES),
+                )
+                .group_by(Case.owner_id)
+            ).all():
+                if owner is not None:
+                    self.load[int(owner)] = int(n)
+
+    def pick(self) -> int | None:
+        if not self.load:
+            return None
+        user = min(self.load, key=lambda u: (self.load[u], u))
+        self.load[user] += 1
+        return user
+
+
 def create_case(
     s: Session,
     workspace_id: int,
@@ -264,6 +303,8 @@ def create_case(
     """
     _validate(s, workspace_id, new)
     conf = settings_of(s, workspace_id)
+    if new.owner_id is None and conf.owner_group_id is not None:
+        new = replace(new, owner_id=OwnerPool(s, workspace_id, conf.owner_group_id).pick())
     case = build_case(workspace_id, new, _context(s, workspace_id, new), conf, utcnow())
     if suggester is not None:
         cat, line = suggester.suggest(case_text(case))

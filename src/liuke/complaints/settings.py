@@ -35,6 +35,7 @@ class ComplaintSettings:
     # complaint to four is statistically odd but not worth a department's afternoon
     min_excess: float = 5.0
     merge_gap: int = 2  # judged days between two signals that still make one episode
+    owner_group_id: int | None = None  # unowned cases go to its least-loaded member
     recipients: tuple[str, ...] = ()  # daily complaint warning
     charts: dict[str, Any] = field(default_factory=dict)  # ChartParams.from_settings input
 
@@ -51,11 +52,19 @@ def _number(raw: Any, name: str, lo: float, hi: float) -> float:
     return float(raw)
 
 
+def _group(raw: Any) -> int | None:
+    if raw is None:
+        return None
+    if isinstance(raw, bool) or not isinstance(raw, int) or raw < 1:
+        raise BadRequest(detail="complaints.owner_group_id must be a skill group id")
+    return raw
+
+
 def parse(raw: dict[str, Any] | None) -> ComplaintSettings:
     """Validated settings; unknown keys are refused so a typo does not silently do nothing."""
     raw = raw or {}
     known = {"due_hours", "review_share", "routing", "retrain_every", "min_repeat"}
-    known |= {"recipients", "charts", "min_excess", "merge_gap"}
+    known |= {"recipients", "charts", "min_excess", "merge_gap", "owner_group_id"}
     if unknown := sorted(set(raw) - known):
         raise BadRequest(detail=f"unknown complaints settings: {', '.join(unknown)}")
     due = dict(DUE_HOURS)
@@ -88,6 +97,7 @@ def parse(raw: dict[str, Any] | None) -> ComplaintSettings:
         charts=charts,
         min_excess=_number(raw.get("min_excess", 5.0), "min_excess", 0, 100_000),
         merge_gap=int(_number(raw.get("merge_gap", 2), "merge_gap", 0, 30)),
+        owner_group_id=_group(raw.get("owner_group_id")),
     )
     chart_params(out)  # refuses bad chart parameters now, not in tonight's job
     return out

@@ -24,7 +24,7 @@ from liuke.conversations.models import Conversation, ConversationLabel
 from liuke.core.db import Database
 from liuke.customers.models import Customer
 from liuke.simulate import catalog
-from liuke.workspaces.models import Role, User
+from liuke.workspaces.models import Role, SkillGroup, User, Workspace
 
 # the simulator's complaint subtypes in the classification grid (documented in docs/complaints.md)
 SUBTYPE_CATEGORY = {
@@ -91,12 +91,27 @@ def _people(s: Session, workspace_id: int) -> tuple[list[int], int | None]:
     return agents, manager
 
 
-def work_cases(db: Database, workspace_id: int, end: date, seed: int = 42) -> Casework:
-    """Run the case history of a simulated workspace (idempotent: existing cases are kept)."""
+def work_cases(
+    db: Database, workspace_id: int, end: date | None = None, seed: int = 42
+) -> Casework:
+    """Run the case history of a simulated workspace up to ``end`` (default: its last day).
+
+    Idempotent: cases that exist are kept, so a second run only adds what is missing.
+    """
     rng = random.Random(f"casework-{seed}")
     zone = ZoneInfo(catalog.TIMEZONE)
+    if end is None:
+        with db.session() as s:
+            last = s.scalar(
+                select(Conversation.created_at)
+                .where(Conversation.workspace_id == workspace_id)
+                .order_by(Conversation.created_at.desc())
+                .limit(1)
+            )
+        end = (last or datetime.now(UTC)).astimezone(zone).date()
     cutoff = datetime.combine(end + timedelta(days=1), time.min, zone).astimezone(UTC)
     with db.session() as s:
+        _configure(s, workspace_id)
         n_cases = intake.backfill(s, workspace_id, intake.suggester_for(s, workspace_id))
         agents, manager = _people(s, workspace_id)
         conf = service.settings_of(s, workspace_id)
@@ -151,6 +166,23 @@ def work_cases(db: Database, workspace_id: int, end: date, seed: int = 42) -> Ca
         len(detection.raised),
         training.examples,
     )
+
+
+def _configure(s: Session, workspace_id: int) -> None:
+    """The shop's complaint desk owns the cases nobody else does; the manager gets the warning."""
+    group = s.scalar(
+        select(SkillGroup.id).where(
+            SkillGroup.workspace_id == workspace_id,
+            SkillGroup.name == next(g.name for g in catalog.SKILL_GROUPS if g.key == "complaints"),
+        )
+    )
+    ws = s.get(Workspace, workspace_id)
+    assert ws is not None
+    current = dict((ws.settings or {}).get("complaints") or {})
+    current.setdefault("owner_group_id", group)
+    current.setdefault("recipients", [f"manager@{catalog.EMAIL_DOMAIN}"])
+    ws.settings = {**(ws.settings or {}), "complaints": current}
+    s.flush()
 
 
 def _subtypes(s: Session, workspace_id: int) -> dict[int, str]:
