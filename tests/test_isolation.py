@@ -13,6 +13,7 @@ import itertools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import pytest
@@ -21,6 +22,7 @@ from sqlalchemy import Table, select
 
 from liuke.app import create_app
 from liuke.commerce.models import Order, Product, ProductLine
+from liuke.complaints.models import Case, ComplaintAlert, RecoveryRecord
 from liuke.conversations.models import Channel, Conversation, Message
 from liuke.core.config import Settings
 from liuke.core.db import Base, Database
@@ -168,6 +170,45 @@ def populate(c: TestClient, tag: str) -> Ids:
             },
         )
     )["id"]
+    # complaints: a case from the conversation, a child, a reviewable one, spare duplicates
+    ids["case"] = ok(
+        c.post(
+            f"{V1}/complaints/cases",
+            json={
+                "title": "屏幕坏了",
+                "description": "刚收到屏幕就坏了",
+                "customer_id": ids["customer"],
+                "conversation_id": ids["conversation"],
+                "product_line_id": ids["product_line"],
+                "owner_id": ids["user"],
+            },
+        )
+    )["id"]
+    for key, body in (
+        ("child_case", {"title": "同款也坏了", "customer_id": ids["customer2"]}),
+        ("review_case", {"title": "态度差", "category": "work_quality"}),
+        ("dup_case", {"title": "重复投诉"}),
+        ("link_case", {"title": "同一缺陷"}),
+    ):
+        ids[key] = ok(c.post(f"{V1}/complaints/cases", json=body))["id"]
+    ok(
+        c.post(
+            f"{V1}/complaints/cases/{ids['case']}/children", json={"case_ids": [ids["child_case"]]}
+        )
+    )
+    ids["recovery"] = ok(
+        c.post(
+            f"{V1}/complaints/recovery",
+            json={
+                "source_kind": "case",
+                "source_id": ids["case"],
+                "root_cause": "product",
+                "action": "replacement",
+                "cost": "99.00",
+                "owner_id": ids["user"],
+            },
+        )
+    )["id"]
     return ids
 
 
@@ -189,6 +230,12 @@ class World:
     def fresh_customer(self) -> int:
         return int(ok(self.a.post(f"{V1}/customers", json={"name": uniq("dup")}))["id"])
 
+    def fresh_case(self, **body: Any) -> int:
+        """A new case in A, with no customer (so it can merge into any of A's cases)."""
+        return int(
+            ok(self.a.post(f"{V1}/complaints/cases", json={"title": uniq("case"), **body}))["id"]
+        )
+
 
 @pytest.fixture
 def world(db: Database, make_workspace, client_for) -> World:  # type: ignore[no-untyped-def]
@@ -199,6 +246,27 @@ def world(db: Database, make_workspace, client_for) -> World:  # type: ignore[no
     for client, ids in ((a, w.A), (b, w.B)):
         alerts = ok(client.get(f"{V1}/quality/alerts"))["items"]
         ids["alert"] = alerts[0]["id"]
+    with db.session() as s:  # a chart alert needs weeks of history: written as the job would
+        for ws, ids in ((wa.id, w.A), (wb.id, w.B)):
+            alert = ComplaintAlert(
+                workspace_id=ws,
+                dimension="product_line",
+                cell_key=f"product_line:product_line_id={ids['product_line']}",
+                cell={"product_line_id": ids["product_line"], "label": "线"},
+                first_period=date(2026, 3, 2),
+                last_period=date(2026, 3, 3),
+                peak_period=date(2026, 3, 2),
+                peak_count=9,
+                peak_rate=30.0,
+                center=10.0,
+                ucl=20.0,
+                rules=["rule1"],
+                status="escalated",
+                department="品控",
+            )
+            s.add(alert)
+            s.flush()
+            ids["complaint_alert"] = alert.id
     return w
 
 
@@ -339,6 +407,51 @@ PATH_CASES: dict[tuple[str, str], Build] = {
         f"/quality/alerts/{t['alert']}/acknowledge",
         None,
     ),
+    ("GET", "/complaints/cases/{case_id}"): lambda w, t: (f"/complaints/cases/{t['case']}", None),
+    ("POST", "/complaints/cases/{case_id}/status"): lambda w, t: (
+        f"/complaints/cases/{t['case']}/status",
+        {"status": "in_progress"},
+    ),
+    ("POST", "/complaints/cases/{case_id}/assign"): lambda w, t: (
+        f"/complaints/cases/{t['case']}/assign",
+        {"owner_id": w.A["user2"], "reason": "isolation"},
+    ),
+    ("POST", "/complaints/cases/{case_id}/entries"): lambda w, t: (
+        f"/complaints/cases/{t['case']}/entries",
+        {"kind": "note", "body": "hacked"},
+    ),
+    ("POST", "/complaints/cases/{case_id}/classify"): lambda w, t: (
+        f"/complaints/cases/{t['case']}/classify",
+        {"category": "product_quality", "product_line_id": w.A["product_line"]},
+    ),
+    ("POST", "/complaints/cases/{case_id}/merge"): lambda w, t: (
+        f"/complaints/cases/{t['case']}/merge",
+        {"case_ids": [w.fresh_case()]},
+    ),
+    ("POST", "/complaints/cases/{case_id}/children"): lambda w, t: (
+        f"/complaints/cases/{t['case']}/children",
+        {"case_ids": [w.fresh_case()]},
+    ),
+    ("DELETE", "/complaints/cases/{case_id}/parent"): lambda w, t: (
+        f"/complaints/cases/{t['child_case']}/parent",
+        None,
+    ),
+    ("POST", "/complaints/cases/{case_id}/review"): lambda w, t: (
+        f"/complaints/cases/{t['review_case']}/review",
+        {"category": "other"},
+    ),
+    ("GET", "/complaints/alerts/{alert_id}"): lambda w, t: (
+        f"/complaints/alerts/{t['complaint_alert']}",
+        None,
+    ),
+    ("POST", "/complaints/alerts/{alert_id}/status"): lambda w, t: (
+        f"/complaints/alerts/{t['complaint_alert']}/status",
+        {"status": "acknowledged"},
+    ),
+    ("PATCH", "/complaints/recovery/{recovery_id}"): lambda w, t: (
+        f"/complaints/recovery/{t['recovery']}",
+        {"outcome": "recovered", "cost": "1.00"},
+    ),
 }
 
 
@@ -414,6 +527,13 @@ def _transfer_to(field: str, key: str) -> Ref:
     def build(w: World, t: Ids) -> tuple[str, str, dict[str, Any]]:
         conv = w.fresh_conversation(assignee_id=w.A["user2"])
         return "POST", f"/conversations/{conv}/transfer", {"reason": "x", field: t[key]}
+
+    return build
+
+
+def _new_case(field: str, key: str) -> Ref:
+    def build(w: World, t: Ids) -> tuple[str, str, dict[str, Any]]:
+        return "POST", "/complaints/cases", {"title": uniq("case"), field: t[key]}
 
     return build
 
@@ -553,6 +673,61 @@ BODY_CASES: dict[tuple[str, str, str], Ref] = {
             ]
         },
     ),
+    ("POST", "/complaints/cases", "customer_id"): _new_case("customer_id", "customer"),
+    ("POST", "/complaints/cases", "conversation_id"): _new_case("conversation_id", "conversation"),
+    ("POST", "/complaints/cases", "product_line_id"): _new_case("product_line_id", "product_line"),
+    ("POST", "/complaints/cases", "owner_id"): _new_case("owner_id", "user"),
+    ("POST", "/complaints/cases/{case_id}/assign", "owner_id"): lambda w, t: (
+        "POST",
+        f"/complaints/cases/{w.fresh_case()}/assign",
+        {"owner_id": t["user"]},
+    ),
+    ("POST", "/complaints/cases/{case_id}/classify", "product_line_id"): lambda w, t: (
+        "POST",
+        f"/complaints/cases/{w.fresh_case()}/classify",
+        {"category": "other", "product_line_id": t["product_line"]},
+    ),
+    ("POST", "/complaints/cases/{case_id}/merge", "case_ids"): lambda w, t: (
+        "POST",
+        f"/complaints/cases/{w.fresh_case()}/merge",
+        {"case_ids": [t["dup_case"]]},
+    ),
+    ("POST", "/complaints/cases/{case_id}/children", "case_ids"): lambda w, t: (
+        "POST",
+        f"/complaints/cases/{w.fresh_case()}/children",
+        {"case_ids": [t["link_case"]]},
+    ),
+    ("POST", "/complaints/cases/{case_id}/review", "product_line_id"): lambda w, t: (
+        "POST",
+        f"/complaints/cases/{w.fresh_case(category='other')}/review",
+        {"category": "other", "product_line_id": t["product_line"]},
+    ),
+    ("POST", "/complaints/recovery", "source_id"): lambda w, t: (
+        "POST",
+        "/complaints/recovery",
+        {
+            "source_kind": "case",
+            "source_id": t["case"],
+            "root_cause": "person",
+            "action": "apology",
+        },
+    ),
+    ("POST", "/complaints/recovery", "owner_id"): lambda w, t: (
+        "POST",
+        "/complaints/recovery",
+        {
+            "source_kind": "case",
+            "source_id": w.A["case"],
+            "root_cause": "person",
+            "action": "apology",
+            "owner_id": t["user"],
+        },
+    ),
+    ("PUT", "/complaints/settings", "owner_group_id"): lambda w, t: (
+        "PUT",
+        "/complaints/settings",
+        {"owner_group_id": t["skill_group"]},
+    ),
 }
 
 NOT_REFERENCES = {"external_id", "external_ids", "idempotency_key"}  # identities, not row ids
@@ -648,6 +823,20 @@ LIST_CASES: dict[str, tuple[Any, Extract]] = {
     "/analytics/funnel": (None, lambda b: [int(b["workspace_id"])]),
     "/analytics/agents": (None, lambda b: [int(b["workspace_id"])]),
     "/analytics/diagnosis": (None, lambda b: [int(b["workspace_id"])]),
+    "/complaints/cases": (Case, _items()),
+    "/complaints/alerts": (ComplaintAlert, _items()),
+    "/complaints/recovery": (RecoveryRecord, _items()),
+    "/complaints/grid": (None, lambda b: [int(b["workspace_id"])]),
+    "/complaints/charts": (None, lambda b: [int(b["workspace_id"])]),
+    "/complaints/pareto": (None, lambda b: [int(b["workspace_id"])]),
+    "/complaints/value-tiers": (None, lambda b: [int(b["workspace_id"])]),
+    "/complaints/fix-ranking": (None, lambda b: [int(b["workspace_id"])]),
+    "/complaints/root-causes": (None, lambda b: [int(b["workspace_id"])]),
+    "/complaints/silent": (None, lambda b: [int(b["workspace_id"])]),
+    "/complaints/requests": (None, lambda b: [int(b["workspace_id"])]),
+    "/complaints/settings": (None, lambda b: [int(b["workspace_id"])]),
+    "/complaints/warning": (None, lambda b: [int(b["workspace_id"])]),
+    "/complaints/review/agreement": (None, lambda b: [int(b["workspace_id"])]),
 }
 
 # list endpoint -> {query parameter: key of the B id to filter by}
@@ -669,6 +858,12 @@ FILTER_CASES: dict[str, dict[str, str]] = {
     "/quality/inspections": {"agent_id": "user"},
     "/quality/coaching-notes": {"agent_id": "user"},
     "/quality/alerts": {"conversation_id": "conversation"},
+    "/complaints/cases": {
+        "product_line_id": "product_line",
+        "customer_id": "customer",
+        "owner_id": "user",
+    },
+    "/complaints/recovery": {"case_id": "case", "customer_id": "customer"},
 }
 # Analytics answers figures, not rows: filtering by another workspace's ids must count nothing.
 _ANALYTICS_IDS = {
@@ -733,6 +928,17 @@ def test_lists_show_only_the_callers_rows(world: World) -> None:
                     "/analytics/funnel",
                     "/analytics/agents",
                     "/analytics/diagnosis",
+                    "/complaints/grid",
+                    "/complaints/charts",
+                    "/complaints/pareto",
+                    "/complaints/value-tiers",
+                    "/complaints/fix-ranking",
+                    "/complaints/root-causes",
+                    "/complaints/silent",
+                    "/complaints/requests",
+                    "/complaints/settings",
+                    "/complaints/warning",
+                    "/complaints/review/agreement",
                 )
                 else None,
             )

@@ -50,9 +50,9 @@ from liuke.core.api import Page, PageParams, page_params
 from liuke.core.db import utcnow
 from liuke.core.errors import BadRequest
 from liuke.core.pagination import page_of
-from liuke.core.tenancy import get_scoped
+from liuke.core.tenancy import ensure_scoped_ids, get_scoped
 from liuke.workspaces.auth import DbSession, require
-from liuke.workspaces.models import Workspace
+from liuke.workspaces.models import SkillGroup, Workspace
 from liuke.workspaces.service import Principal
 
 router = APIRouter(prefix="/api/v1/complaints", tags=["complaints"])
@@ -510,6 +510,9 @@ def _settings_out(workspace_id: int, c: cs.ComplaintSettings) -> SettingsOut:
         min_repeat=c.min_repeat,
         recipients=list(c.recipients),
         charts=c.charts,
+        min_excess=c.min_excess,
+        merge_gap=c.merge_gap,
+        owner_group_id=c.owner_group_id,
     )
 
 
@@ -523,6 +526,7 @@ def put_settings(body: SettingsIn, principal: Manager, s: DbSession) -> Settings
     """Replace the workspace's complaint settings (omitted fields fall back to the defaults)."""
     raw = body.model_dump(exclude_none=True)
     parsed = cs.parse(raw)  # refuses bad values before anything is stored
+    ensure_scoped_ids(s, SkillGroup, principal.workspace_id, [parsed.owner_group_id], "skill_group")
     ws = s.get(Workspace, principal.workspace_id)
     assert ws is not None
     ws.settings = {**(ws.settings or {}), "complaints": raw}

@@ -294,6 +294,9 @@ class SettingsIn(Schema):
     min_repeat: int | None = None
     recipients: list[str] | None = None
     charts: dict[str, Any] | None = None
+    min_excess: float | None = None
+    merge_gap: int | None = None
+    owner_group_id: int | None = None
 
 
 class SettingsOut(Schema):
@@ -305,6 +308,9 @@ class SettingsOut(Schema):
     min_repeat: int
     recipients: list[str]
     charts: dict[str, Any]
+    min_excess: float
+    merge_gap: int
+    owner_group_id: int | None
 
 
 class WarningSendIn(Schema):
