@@ -200,6 +200,9 @@ def warning_cmd(
             try:
                 res = warning.send(s, ws, d, get_settings(), locale=locale, recipients=to)
             except (MailError, AppError) as exc:
-                err.print(f"[red]error[/red] {escape(str(getattr(exc, 'params', {}) or exc))}")
+                detail = (
+                    getattr(exc, "params", {}).get("detail") if isinstance(exc, AppError) else None
+                )
+                err.print(f"[red]error[/red] {escape(str(detail or exc))}")
                 raise typer.Exit(1) from None
             console.print(f"sent to {', '.join(res.recipients)}; refused: {res.refused or '-'}")
