@@ -17,6 +17,7 @@ from liuke.analytics.pages import router as analytics_pages
 from liuke.analytics.service import ResultCache, warm_overviews
 from liuke.commerce.api import router as commerce_router
 from liuke.complaints.api import router as complaints_router
+from liuke.complaints.pages import router as complaints_pages
 from liuke.conversations.api import router as conversations_router
 from liuke.core.api import BodySizeLimit, install_error_handlers
 from liuke.core.config import Settings, get_settings
@@ -101,6 +102,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         return JSONResponse({"status": "ok", "version": __version__})
 
     app.include_router(quality_pages)
+    app.include_router(complaints_pages)
     app.include_router(analytics_pages)
     mount_pages(app)
     return app

@@ -112,7 +112,12 @@ def test_navigation_is_data_driven() -> None:
         "reports",
         "settings",
     ]
-    assert [item.key for item in NAV_ITEMS if item.built] == ["home", "quality", "analytics"]
+    assert [item.key for item in NAV_ITEMS if item.built] == [
+        "home",
+        "complaints",
+        "quality",
+        "analytics",
+    ]
     for item in NAV_ITEMS:
         assert set(item.permissions) <= ALL_PERMISSIONS, item.key
     assert [i.key for i in nav_for(_principal(frozenset()))] == ["home"]

@@ -43,7 +43,7 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("conversations", "/conversations", ("conversations.read",)),
     NavItem("customers", "/customers", ("customers.read",)),
     NavItem("bot", "/bot", ("conversations.read",)),
-    NavItem("complaints", "/complaints", ("conversations.read",)),
+    NavItem("complaints", "/complaints", ("complaints.read",), built=True),
     NavItem("quality", "/quality", ("analytics.read",), built=True),
     NavItem("satisfaction", "/satisfaction", ("analytics.read",)),
     NavItem("analytics", "/analytics", ("analytics.read",), built=True),
