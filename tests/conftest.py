@@ -7,6 +7,7 @@ PostgreSQL half is skipped with a loud reason, except under ``CI=true`` where it
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -37,7 +38,8 @@ SHARED_DATA = Path(
 PASSWORD = "correct-horse-9"
 # Tests see no trained model file unless they build one: the lexicon fallback is deterministic
 # on every machine (a developer's var/models must not change what the suite asserts).
-os.environ.setdefault("LIUKE_MODEL_DIR", str(Path(__file__).resolve().parent / "no-models"))
+# A fresh folder per test process, so a test that trains a model never leaves it to the next run.
+os.environ.setdefault("LIUKE_MODEL_DIR", tempfile.mkdtemp(prefix="liuke-test-models-"))
 
 
 def unavailable(what: str, why: object) -> None:

@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from liuke.cli import app
 from liuke.complaints.models import Case
+from liuke.core.config import get_settings
 from liuke.core.db import Database
 from tests.conftest import WorkspaceCtx, require_data
 
@@ -24,9 +26,14 @@ def _run(*args: str) -> str:
 
 
 def test_cfpb_sample_imports_as_cases_once(
-    db: Database, make_workspace: Callable[..., WorkspaceCtx], tmp_path: Path
+    db: Database,
+    make_workspace: Callable[..., WorkspaceCtx],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     data = require_data("cfpb_complaints_sample")
+    monkeypatch.setenv("LIUKE_MODEL_DIR", str(tmp_path / "models"))  # the trained model stays here
+    get_settings.cache_clear()
     ws = make_workspace("CFPB")
     args = ("--workspace", ws.slug, "--database-url", db.url)
     out = _run("import-cfpb", "--path", str(data), *args)
@@ -60,6 +67,9 @@ def test_cfpb_sample_imports_as_cases_once(
     assert "product_quality" in out and "rule1" in out  # the spring-2019 surge is flagged
     out = _run("train", *args)
     assert "trained on 6,623 cases (4 categories, 8 product lines)" in out
+    assert (tmp_path / "models" / "complaints" / f"ws{ws.id}.joblib").exists()
+    monkeypatch.undo()
+    get_settings.cache_clear()
 
 
 def test_detect_and_warning_on_an_empty_workspace(

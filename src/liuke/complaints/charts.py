@@ -43,6 +43,7 @@ from datetime import date, timedelta
 from typing import Any, Literal
 
 import numpy as np
+from numpy.typing import NDArray
 from scipy import special, stats
 
 ChartKind = Literal["u", "p", "c"]
@@ -58,6 +59,17 @@ INSUFFICIENT_BASELINE = "insufficient_baseline"
 # chart are the reference distribution's quantiles at these tails (0.5 is the centre line).
 _TAILS = (0.00135, 0.02275, 0.158655)
 _QS = np.array([*_TAILS, 0.5, *(1.0 - t for t in reversed(_TAILS))])
+
+
+def _probs(limit_sigma: float) -> NDArray[np.float64]:
+    """Quantile probabilities of the lines: the control limit at ``limit_sigma``, the
+    Western Electric zones at 1 and 2 sigma, the median."""
+    if limit_sigma == 3.0:
+        return _QS
+    tail = float(stats.norm.sf(limit_sigma))
+    return np.array([tail, *_TAILS[1:], 0.5, *(1.0 - t for t in reversed(_TAILS[1:])), 1.0 - tail])
+
+
 # Standardised values are clipped: one extreme day is rule 1's business, and an unclipped
 # z of 10 would hold the EWMA above its limit for a week after the day itself.
 _Z_CLIP = 4.0
@@ -65,6 +77,8 @@ _Z_CLIP = 4.0
 # complaint instead (the usual continuity correction).
 _ZERO_BASELINE = 0.5
 _PHASE1_ROUNDS = 10
+_PHI_EPS = 0.05  # dispersion this close to 1 is Poisson
+_PHI_MAX = 10.0
 
 
 def _is_int(v: object) -> bool:
@@ -100,6 +114,11 @@ class ChartParams:
     cusum_k: float = 0.5
     cusum_h: float = 7.0
     alert_rules: tuple[str, ...] = DEFAULT_ALERT_RULES
+    # widen the limits when the baseline varies more than Poisson (see _dispersion)
+    overdispersion: bool = True
+    # the control limit in sigmas (one-sided tail of the normal): wider for a dimension with
+    # many cells, so that the dimension as a whole keeps its false-alarm budget
+    limit_sigma: float = 3.0
 
     def __post_init__(self) -> None:
         for name in ("baseline_window", "min_baseline"):
@@ -111,6 +130,8 @@ class ChartParams:
                 f"min_baseline ({self.min_baseline}) cannot exceed baseline_window "
                 f"({self.baseline_window}): no point would ever get limits"
             )
+        if not _is_number(self.limit_sigma) or not 2.0 <= self.limit_sigma <= 6.0:
+            raise ValueError(f"limit_sigma must be from 2 to 6, got {self.limit_sigma!r}")
         for name in ("ewma_lambda", "ewma_l", "cusum_k", "cusum_h"):
             v = getattr(self, name)
             if not _is_number(v) or not math.isfinite(v):
@@ -182,10 +203,14 @@ class ChartParams:
                 if not _is_int(v):
                     raise ValueError(f"{name} must be a whole number, got {v!r}")
                 kwargs[name] = int(v)
-            elif name in ("ewma_lambda", "ewma_l", "cusum_k", "cusum_h"):
+            elif name in ("ewma_lambda", "ewma_l", "cusum_k", "cusum_h", "limit_sigma"):
                 if not _is_number(v):
                     raise ValueError(f"{name} must be a number, got {v!r}")
                 kwargs[name] = float(v)
+            elif name == "overdispersion":
+                if not isinstance(v, bool):
+                    raise ValueError(f"overdispersion must be true or false, got {v!r}")
+                kwargs[name] = v
             elif name == "alert_rules":
                 if isinstance(v, str) or not isinstance(v, Sequence):
                     raise ValueError(f"alert_rules must be a list of rule names, got {v!r}")
@@ -308,17 +333,27 @@ class _Ref:
     mu: float
     n: int
     p: float
+    phi: float = 1.0  # variance / mean of the counts (1: Poisson)
 
     @property
     def expected(self) -> float:
         return self.n * self.p if self.kind == "p" else self.mu
 
-    def quantiles(self) -> list[float]:
-        q = (
-            stats.binom.ppf(_QS, self.n, self.p)
-            if self.kind == "p"
-            else stats.poisson.ppf(_QS, self.mu)
-        )
+    @property
+    def _nb(self) -> tuple[float, float] | None:
+        """Negative binomial (size, prob) with mean mu and variance phi * mu, if over-dispersed."""
+        if self.kind == "p" or self.phi <= 1.0 + _PHI_EPS:
+            return None
+        return self.mu / (self.phi - 1.0), 1.0 / self.phi
+
+    def quantiles(self, probs: NDArray[np.float64] = _QS) -> list[float]:
+        nb = self._nb
+        if self.kind == "p":
+            q = stats.binom.ppf(probs, self.n, self.p)
+        elif nb is not None:
+            q = stats.nbinom.ppf(probs, nb[0], nb[1])
+        else:
+            q = stats.poisson.ppf(probs, self.mu)
         return [float(v) for v in q]
 
     def cdf(self, x: int) -> float:
@@ -326,6 +361,9 @@ class _Ref:
             return 0.0
         if self.kind == "p":
             return float(special.bdtr(x, self.n, self.p))
+        nb = self._nb
+        if nb is not None:
+            return float(special.betainc(nb[0], x + 1.0, nb[1]))  # NB cdf, real size
         return float(special.pdtr(x, self.mu))
 
     def z(self, x: int) -> float:
@@ -336,15 +374,46 @@ class _Ref:
         return max(-_Z_CLIP, min(_Z_CLIP, z))
 
 
-def _ref(kind: str, total: float, weight: float, n_points: int, w: float) -> _Ref:
+def _ref(kind: str, total: float, weight: float, n_points: int, w: float, phi: float = 1.0) -> _Ref:
     """Reference distribution for a period of weight ``w`` from baseline sums."""
     total = max(total, _ZERO_BASELINE)
     if kind == "u":
-        return _Ref("u", total / weight * w, 0, 0.0)
+        return _Ref("u", total / weight * w, 0, 0.0, phi)
     if kind == "p":
         p = min(total / weight, (weight - _ZERO_BASELINE) / weight)
         return _Ref("p", 0.0, round(w), p)
-    return _Ref("c", total / n_points, 0, 0.0)
+    return _Ref("c", total / n_points, 0, 0.0, phi)
+
+
+def _dispersion(
+    kind: str, idx: Sequence[int], xs: Sequence[int | None], ws: Sequence[float]
+) -> float:
+    """Variance-to-mean ratio of the baseline counts around their common rate, from the
+    median absolute deviation of the Pearson residuals; at least 1, at most ``_PHI_MAX``.
+
+    Real complaint counts vary more than Poisson from day to day (a viral post, a batch of
+    bad parts); with Poisson limits such a cell raises an alert every few weeks. Limits from
+    a negative binomial with this variance keep the false-alarm rate where it was calibrated.
+    The MAD, not the sum of squares: the first days of a spike that no rule flagged yet sit in
+    the baseline, and squared residuals would let them widen the limits until the spike hides
+    itself (in simulation: Pearson gives 5.6 for a Poisson baseline with four x2.5 days, the
+    MAD 1.4, and 1.5 for a true 1.5).
+    """
+    if kind == "p" or len(idx) < 5:
+        return 1.0
+    total = float(sum(xs[i] or 0 for i in idx))
+    weight = sum(ws[i] for i in idx) if kind == "u" else float(len(idx))
+    if total <= 0 or weight <= 0:
+        return 1.0
+    rate = total / weight
+    e = np.array([rate * (ws[i] if kind == "u" else 1.0) for i in idx])
+    x = np.array([float(xs[i] or 0) for i in idx])
+    ok = e > 0
+    if ok.sum() < 5:
+        return 1.0
+    r = (x[ok] - e[ok]) / np.sqrt(e[ok])
+    sigma = 1.4826 * float(np.median(np.abs(r - np.median(r))))
+    return min(_PHI_MAX, max(1.0, sigma * sigma))
 
 
 class _Rules:
@@ -447,6 +516,7 @@ def compute_chart(
         reasons.append(reason)
 
     fixed = _fixed_baseline(kind, periods, xs, ws, reasons, params)
+    probs = _probs(params.limit_sigma)
     ooc = [False] * n
     rules = _Rules()
     lam, big_l, k, h = params.ewma_lambda, params.ewma_l, params.cusum_k, params.cusum_h
@@ -455,15 +525,17 @@ def compute_chart(
     points: list[ChartPoint] = []
     for i in range(n):
         if fixed is not None:
-            total, weight, nb = fixed
+            total, weight, nb, base = fixed
         else:
             total, weight, nb = 0.0, 0.0, 0
+            base = []
             for j in range(max(0, i - params.baseline_window), i):
                 x_j = xs[j]
                 if reasons[j] is None and not ooc[j] and x_j is not None:
                     total += x_j
                     weight += ws[j]
                     nb += 1
+                    base.append(j)
         x = xs[i]
         if reasons[i] is not None or x is None:
             points.append(_blank(periods[i], x, exps[i], None, reasons[i], nb))
@@ -483,8 +555,9 @@ def compute_chart(
                 )
             )
             continue
-        ref = _ref(kind, total, weight, nb, ws[i])
-        q = ref.quantiles()
+        phi = _dispersion(kind, base, xs, ws) if params.overdispersion else 1.0
+        ref = _ref(kind, total, weight, nb, ws[i], phi)
+        q = ref.quantiles(probs)
         f = _to_rate(kind, ws[i], per)
         up, down = rules.push(x, q)
         z = ref.z(x)
@@ -587,8 +660,9 @@ def _fixed_baseline(
     ws: list[float],
     reasons: list[str | None],
     params: ChartParams,
-) -> tuple[float, float, int] | None:
-    """Sums over the fixed baseline (count total, weight total, periods), or ``None``.
+) -> tuple[float, float, int, list[int]] | None:
+    """Sums over the fixed baseline (count total, weight total, periods, their indexes), or
+    ``None``.
 
     Points of the baseline beyond its own 3-sigma limits are dropped and the limits
     recomputed until none is (Phase I trimming), so an incident inside the chosen
@@ -614,15 +688,15 @@ def _fixed_baseline(
             break
         still = []
         for i in keep:
-            q = _ref(kind, total, weight, len(keep), ws[i]).quantiles()
+            q = _ref(kind, total, weight, len(keep), ws[i]).quantiles(_probs(params.limit_sigma))
             if q[0] <= cnt[i] <= q[-1]:
                 still.append(i)
         if len(still) == len(keep):
             break
         keep = still
     if len(keep) < params.min_baseline:
-        return (0.0, 0.0, len(keep))
-    return (total, weight, len(keep))
+        return (0.0, 0.0, len(keep), keep)
+    return (total, weight, len(keep), keep)
 
 
 def episodes(chart: Chart, *, max_gap: int = 0) -> list[Episode]:

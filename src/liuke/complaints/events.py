@@ -19,6 +19,7 @@ from liuke.complaints.intake import case_from_conversation, suggester_for
 from liuke.complaints.models import Case, RecoveryRecord
 from liuke.core.config import get_settings
 from liuke.core.db import utcnow
+from liuke.core.errors import BadRequest
 from liuke.core.events import Event, bus
 from liuke.customers.models import Customer
 
@@ -86,9 +87,10 @@ def _mail_acknowledgement(s: Session, event: Event) -> None:
     if not email:
         return
     text = str(event.payload.get("text") or "")
+    title = " ".join(case.title.split())[:80]  # a line break in a subject is refused
     try:
-        send_mail(settings, [email], f"[{service.case_number(case)}] {case.title[:80]}", text)
-    except MailError as exc:  # the case stays acknowledged; the timeline says mail failed
+        send_mail(settings, [email], f"[{service.case_number(case)}] {title}", text)
+    except (MailError, BadRequest) as exc:  # the case stays acknowledged; the timeline says why
         log.warning("acknowledgement mail for case %s failed: %s", case.id, exc)
         service.log_event(s, case, "notify_failed", None, str(exc), {"via": "email"})
         return

@@ -41,12 +41,14 @@ def _choice(value: str, allowed: tuple[str, ...], name: str) -> str:
 
 def _cost(raw: Any) -> Decimal:
     try:
-        cost = Decimal(str(raw)).quantize(Decimal("0.01"))
+        cost = Decimal(str(raw))
     except (InvalidOperation, ValueError) as exc:
         raise BadRequest(detail=f"cost must be a number (got {raw!r})") from exc
-    if not Decimal(0) <= cost <= MAX_COST:
+    if not cost.is_finite():  # NaN would not even compare
+        raise BadRequest(detail=f"cost must be a number (got {raw!r})")
+    if not Decimal(0) <= cost <= MAX_COST:  # range first: quantizing 1e30 overflows
         raise BadRequest(detail=f"cost must be between 0 and {MAX_COST}")
-    return cost
+    return cost.quantize(Decimal("0.01"))
 
 
 @dataclass(frozen=True)
@@ -96,6 +98,8 @@ def record(
     if action:
         _choice(action, ACTIONS, "action")
     _choice(outcome, OUTCOMES, "outcome")
+    if outcome != "pending" and not action:
+        raise BadRequest(detail="choose the recovery action before recording its outcome")
     if case is not None and source_kind == "case" and case.workspace_id == workspace_id:
         src = Source(case.id, case.conversation_id, case.customer_id)
     else:

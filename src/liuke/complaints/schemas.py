@@ -6,7 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from liuke.core.api import Schema
 
@@ -48,7 +48,7 @@ class CaseIn(Schema):
     subcategory: str = Field(default="", max_length=100)
     severity: Severity = "normal"
     owner_id: int | None = None
-    received_at: datetime | None = None
+    received_at: AwareDatetime | None = None  # a naive time would fail when stored
     external_id: str | None = Field(default=None, min_length=1, max_length=200)
 
 

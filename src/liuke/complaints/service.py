@@ -308,6 +308,10 @@ def create_case(
     case = build_case(workspace_id, new, _context(s, workspace_id, new), conf, utcnow())
     if suggester is not None:
         cat, line = suggester.suggest(case_text(case))
+        if line is not None and line.label and line.label.isdigit():
+            known = ProductLine.workspace_id == workspace_id, ProductLine.id == int(line.label)
+            if s.scalar(select(ProductLine.id).where(*known)) is None:
+                line = None  # a model trained on a line this workspace does not have
         apply_suggestion(case, cat, line, suggester.version)
     elif case.category is None:
         case.category = "other"
@@ -595,8 +599,17 @@ def merge(
     if not ids or target_id in ids:
         raise BadRequest(detail="give the duplicate case ids, not including the target")
     sources = [get_case(s, workspace_id, i) for i in ids]
+    ancestors: set[int] = set()
+    up = target.parent_id
+    while up is not None:  # the target's children-to-be must not include its own ancestors
+        ancestors.add(up)
+        up = s.scalar(select(Case.parent_id).where(Case.id == up))
     now = utcnow()
     for src in sources:
+        if src.id in ancestors:
+            raise BadRequest(
+                detail=f"case {src.id} is an ancestor of {target_id}: unlink it before merging"
+            )
         if src.merged_into_id is not None:
             raise Conflict(detail=f"case {src.id} is already merged into {src.merged_into_id}")
         if src.customer_id and target.customer_id and src.customer_id != target.customer_id:
@@ -611,6 +624,12 @@ def merge(
             update(Case)
             .where(Case.workspace_id == workspace_id, Case.parent_id == src.id)
             .values(parent_id=target.id)
+        )
+        # so do the duplicates merged into it earlier (their timelines show under the survivor)
+        s.execute(
+            update(Case)
+            .where(Case.workspace_id == workspace_id, Case.merged_into_id == src.id)
+            .values(merged_into_id=target.id)
         )
     log_event(s, target, "merged", actor_id, data={"merged": ids})
     _touch(target, now)
@@ -706,6 +725,12 @@ def case_query(workspace_id: int, f: CaseFilter, now: datetime | None = None) ->
         stmt = stmt.where(Case.merged_into_id.is_(None))
     if f.overdue:
         stmt = stmt.where(Case.status.in_(OPEN_STATUSES), Case.due_at < (now or utcnow()))
+    elif f.overdue is not None:  # overdue=false: every case that is not overdue
+        stmt = stmt.where(
+            Case.status.not_in(OPEN_STATUSES)
+            | Case.due_at.is_(None)
+            | (Case.due_at >= (now or utcnow()))
+        )
     if f.q:
         like = f"%{f.q.strip()[:100]}%"
         stmt = stmt.where(Case.title.ilike(like) | Case.description.ilike(like))

@@ -36,6 +36,9 @@ class ComplaintSettings:
     min_excess: float = 5.0
     merge_gap: int = 2  # judged days between two signals that still make one episode
     owner_group_id: int | None = None  # unowned cases go to its least-loaded member
+    # category x product line has many small cells: wider limits keep the dimension's
+    # false-alarm budget (one per quarter) instead of each cell's
+    cell_limit_sigma: float = 3.5
     recipients: tuple[str, ...] = ()  # daily complaint warning
     charts: dict[str, Any] = field(default_factory=dict)  # ChartParams.from_settings input
 
@@ -65,6 +68,7 @@ def parse(raw: dict[str, Any] | None) -> ComplaintSettings:
     raw = raw or {}
     known = {"due_hours", "review_share", "routing", "retrain_every", "min_repeat"}
     known |= {"recipients", "charts", "min_excess", "merge_gap", "owner_group_id"}
+    known |= {"cell_limit_sigma"}
     if unknown := sorted(set(raw) - known):
         raise BadRequest(detail=f"unknown complaints settings: {', '.join(unknown)}")
     due = dict(DUE_HOURS)
@@ -98,6 +102,7 @@ def parse(raw: dict[str, Any] | None) -> ComplaintSettings:
         min_excess=_number(raw.get("min_excess", 5.0), "min_excess", 0, 100_000),
         merge_gap=int(_number(raw.get("merge_gap", 2), "merge_gap", 0, 30)),
         owner_group_id=_group(raw.get("owner_group_id")),
+        cell_limit_sigma=_number(raw.get("cell_limit_sigma", 3.5), "cell_limit_sigma", 2, 6),
     )
     chart_params(out)  # refuses bad chart parameters now, not in tonight's job
     return out

@@ -26,7 +26,7 @@ from liuke.complaints.charts import (
 )
 from liuke.complaints.models import ComplaintAlert
 from liuke.complaints.service import settings_of
-from liuke.complaints.settings import chart_params
+from liuke.complaints.settings import ComplaintSettings, chart_params
 from liuke.core.db import utcnow
 from liuke.core.errors import BadRequest
 from liuke.core.events import emit
@@ -70,10 +70,17 @@ def chart_series(ser: g.Series, params: ChartParams) -> CellChart:
     return CellChart(ser, chart, note)
 
 
+def params_for(dimension: str, params: ChartParams, conf: ComplaintSettings) -> ChartParams:
+    if dimension == "cell":
+        return replace(params, limit_sigma=max(params.limit_sigma, conf.cell_limit_sigma))
+    return params
+
+
 def charts(
     s: Session, workspace_id: int, dimension: str, start: date, end: date
 ) -> list[CellChart]:
-    params = chart_params(settings_of(s, workspace_id))
+    conf = settings_of(s, workspace_id)
+    params = params_for(dimension, chart_params(conf), conf)
     return [chart_series(ser, params) for ser in g.series(s, workspace_id, dimension, start, end)]
 
 
@@ -161,8 +168,9 @@ def detect(
     updated: list[ComplaintAlert] = []
     n_charts = 0
     for dim in dimensions:
+        dim_params = params_for(dim, params, conf)
         for ser in g.series(s, workspace_id, dim, start, end):
-            cc = chart_series(ser, params)
+            cc = chart_series(ser, dim_params)
             n_charts += 1
             episodes = cc.chart.episodes(max_gap=conf.merge_gap)
             if not episodes:
