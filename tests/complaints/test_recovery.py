@@ -87,12 +87,13 @@ def inspection_hit(db: Database, ws: int, conv: int) -> int:
 
 
 def records(db: Database, ws: int) -> int:
+    """Records written besides the pending one every complaint opens with (action undecided)."""
     with db.session() as s:
         return int(
             s.scalar(
                 select(func.count())
                 .select_from(RecoveryRecord)
-                .where(RecoveryRecord.workspace_id == ws)
+                .where(RecoveryRecord.workspace_id == ws, RecoveryRecord.action != "")
             )
             or 0
         )
@@ -361,3 +362,55 @@ def test_a_quality_service_failure_opens_one_pending_recovery(
     )
     assert (done["action"], done["outcome"]) == ("follow_up_call", "recovered")
     assert done["completed_at"] is not None
+
+
+# --- every complaint opens with a pending recovery; corrections retrain ---------------------
+
+
+def test_a_complaint_opens_with_a_pending_recovery(db: Database, workspace: WorkspaceCtx) -> None:
+    ws = workspace.id
+    complaint = new_case(db, ws, category="work_quality")
+    suggestion = new_case(db, ws, kind="suggestion")
+    imported = new_case(db, ws, source="import", external_id="x-1")
+    with db.session() as s:
+        rows = list(s.scalars(select(RecoveryRecord).where(RecoveryRecord.workspace_id == ws)))
+        assert [(r.case_id, r.root_cause, r.action, r.outcome) for r in rows] == [
+            (complaint, "person", "", "pending")
+        ]
+        assert suggestion != imported  # neither a suggestion nor a historic import opens one
+        # deciding it: the same record, settled
+        recovery.decide(
+            s, rows[0], root_cause="person", action="apology", cost="0", outcome="recovered"
+        )
+    with db.session() as s:
+        rec = s.scalars(select(RecoveryRecord).where(RecoveryRecord.workspace_id == ws)).one()
+        assert (rec.action, rec.outcome) == ("apology", "recovered")
+        assert rec.completed_at is not None
+        with pytest.raises(BadRequest):
+            recovery.decide(s, rec, root_cause="x", action="apology", cost=0, outcome="pending")
+
+
+def test_corrections_retrain_the_classifier_when_due(
+    db: Database, workspace: WorkspaceCtx, model_dir: Path
+) -> None:
+    from liuke.complaints.intake import model_path, suggester_for
+    from liuke.workspaces.models import Workspace
+
+    ws = workspace.id
+    with db.session() as s:
+        w = s.get(Workspace, ws)
+        assert w is not None
+        w.settings = {**(w.settings or {}), "complaints": {"retrain_every": 3}}
+    ids = [new_case(db, ws, title=f"屏幕坏了 {i}") for i in range(3)]
+    with db.session() as s:
+        for case_id in ids[:2]:
+            service.classify(
+                s, ws, case_id, category="product_quality", product_line_id=None, actor_id=None
+            )
+    drain_events(db)
+    assert not model_path(ws).exists()  # two corrections: not due yet
+    with db.session() as s:
+        service.classify(s, ws, ids[2], category="other", product_line_id=None, actor_id=None)
+    drain_events(db)
+    assert model_path(ws).exists()
+    assert suggester_for(None, ws).n_examples == 3

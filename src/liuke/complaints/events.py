@@ -96,3 +96,31 @@ def _mail_acknowledgement(s: Session, event: Event) -> None:
         return
     case.customer_notified_at = utcnow()
     service.log_event(s, case, "customer_notified", None, text, {"via": "email", "to": email})
+
+
+@bus.subscribe("case.classified", "complaints.retrain_when_due")
+def _retrain_when_due(s: Session, event: Event) -> None:
+    """People's corrections retrain the classifier once ``retrain_every`` of them have gathered
+    since the model was fitted (a count per event; the fit itself a few seconds now and then)."""
+    from sqlalchemy import func
+
+    from liuke.complaints.intake import retrain
+
+    if event.workspace_id is None:
+        return
+    conf = service.settings_of(s, event.workspace_id)
+    confirmed = int(
+        s.scalar(
+            select(func.count())
+            .select_from(Case)
+            .where(
+                Case.workspace_id == event.workspace_id,
+                Case.category_confirmed.is_(True),
+                Case.merged_into_id.is_(None),
+            )
+        )
+        or 0
+    )
+    model = suggester_for(s, event.workspace_id)
+    if confirmed - model.n_examples >= conf.retrain_every:
+        retrain(s, event.workspace_id)

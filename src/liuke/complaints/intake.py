@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from threadpoolctl import threadpool_limits
 
-from liuke.complaints import service
+from liuke.complaints import recovery, service
 from liuke.complaints.classifier import CaseClassifier, Example
 from liuke.complaints.models import Case
 from liuke.complaints.settings import ComplaintSettings
@@ -265,6 +265,8 @@ def _backfill_batch(
     s.flush()
     for case in cases:
         service.record_created(s, case, None)
+        if case.kind == "complaint":
+            s.add(recovery.pending_for(case))
     emit_many(s, workspace_id, "case.created", [service.created_payload(c) for c in cases])
     s.flush()
 

@@ -31,6 +31,13 @@ from liuke.quality.models import InspectionHit
 from liuke.workspaces.models import User
 
 MAX_COST = Decimal("1000000")
+# a complaint's provisional root cause until someone decides the recovery
+CATEGORY_CAUSE = {
+    "product_quality": "product",
+    "service_policy": "policy",
+    "work_quality": "person",
+    "other": "process",
+}
 
 
 def _choice(value: str, allowed: tuple[str, ...], name: str) -> str:
@@ -144,6 +151,43 @@ def record(
     return rec
 
 
+def decide(
+    s: Session,
+    rec: RecoveryRecord,
+    *,
+    root_cause: str,
+    action: str,
+    cost: Any,
+    outcome: str,
+    cause_detail: str = "",
+    owner_id: int | None = None,
+    at: datetime | None = None,
+) -> None:
+    """Settle a pending record (the one a complaint opened with): cause, action, cost, outcome."""
+    _choice(root_cause, ROOT_CAUSES, "root_cause")
+    _choice(action, ACTIONS, "action")
+    _choice(outcome, OUTCOMES, "outcome")
+    rec.root_cause, rec.action, rec.cost, rec.outcome = root_cause, action, _cost(cost), outcome
+    rec.cause_detail = cause_detail.strip()[:200] or rec.cause_detail
+    rec.owner_id = owner_id or rec.owner_id
+    rec.completed_at = None if outcome == "pending" else (at or utcnow())
+    emit(
+        s,
+        rec.workspace_id,
+        "recovery.recorded",
+        {
+            "recovery_id": rec.id,
+            "source_kind": rec.source_kind,
+            "source_id": rec.source_id,
+            "customer_id": rec.customer_id,
+            "root_cause": root_cause,
+            "action": action,
+            "cost": str(rec.cost),
+            "outcome": outcome,
+        },
+    )
+
+
 def update(
     s: Session, workspace_id: int, recovery_id: int, changes: dict[str, Any]
 ) -> RecoveryRecord:
@@ -195,10 +239,34 @@ def recovery_query(
     return stmt
 
 
+def pending_for(case: Case) -> RecoveryRecord:
+    """The recovery every complaint starts with: cause provisional, action still to decide.
+
+    Opened with the case so that no complaint can be closed without the recovery log seeing
+    it; the owner decides the action, its cost and the outcome later.
+    """
+    return RecoveryRecord(
+        workspace_id=case.workspace_id,
+        source_kind="case",
+        source_id=case.id,
+        case_id=case.id,
+        conversation_id=case.conversation_id,
+        customer_id=case.customer_id,
+        root_cause=CATEGORY_CAUSE.get(case.category or "other", "process"),
+        action="",
+        outcome="pending",
+        owner_id=case.owner_id,
+        created_at=case.received_at,
+    )
+
+
 def cases_without_recovery(s: Session, workspace_id: int, limit: int = 100) -> list[Case]:
-    """Resolved complaints with no recovery record: the case was closed, the customer not won back."""
+    """Resolved complaints whose recovery was never decided (no record with an action): the
+    case was closed, the customer not won back."""
     has = select(RecoveryRecord.case_id).where(
-        RecoveryRecord.workspace_id == workspace_id, RecoveryRecord.case_id.is_not(None)
+        RecoveryRecord.workspace_id == workspace_id,
+        RecoveryRecord.case_id.is_not(None),
+        RecoveryRecord.action != "",
     )
     return list(
         s.scalars(

@@ -16,6 +16,7 @@ from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
 
 from liuke.commerce.models import ProductLine
+from liuke.complaints import recovery
 from liuke.complaints import settings as cs
 from liuke.complaints.models import (
     CATEGORIES,
@@ -333,6 +334,8 @@ def create_case(
         return case, False
     record_created(s, case, actor_id)
     emit(s, workspace_id, "case.created", created_payload(case))
+    if case.kind == "complaint" and case.source != "import":
+        s.add(recovery.pending_for(case))
     if notify and case.kind == "complaint":
         acknowledge(s, case, actor_id, locale=_locale(s, workspace_id))
     return case, True

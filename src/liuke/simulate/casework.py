@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from liuke.complaints import intake, recovery, service, spc
-from liuke.complaints.models import Case
+from liuke.complaints.models import Case, RecoveryRecord
 from liuke.conversations.models import Conversation, ConversationLabel
 from liuke.core.db import Database
 from liuke.customers.models import Customer
@@ -123,6 +123,16 @@ def work_cases(
             .order_by(Case.id)
         ).all()
         labels = _subtypes(s, workspace_id)
+        pendings = {
+            r.case_id: r
+            for r in s.scalars(
+                select(RecoveryRecord).where(
+                    RecoveryRecord.workspace_id == workspace_id,
+                    RecoveryRecord.source_kind == "case",
+                    RecoveryRecord.action == "",
+                )
+            )
+        }
         for case, conv in rows:
             sub = labels.get(conv.id)
             if sub is None or case.received_at > cutoff - CONFIRM_AFTER:
@@ -144,7 +154,9 @@ def work_cases(
             )
             confirmed += 1
             if case.kind == "complaint" and conv.resolved_at is not None:
-                recoveries += _resolve(s, workspace_id, case, conv, category, sub, actor, rng)
+                recoveries += _resolve(
+                    s, workspace_id, case, conv, category, sub, actor, rng, pendings.get(case.id)
+                )
         suggestions = _suggestions(s, workspace_id, end, rng)
         s.commit()
         training = intake.retrain(s, workspace_id)
@@ -206,6 +218,7 @@ def _resolve(
     sub: str,
     actor: int | None,
     rng: random.Random,
+    pending: RecoveryRecord | None,
 ) -> int:
     assert conv.resolved_at is not None
     service.set_status(
@@ -216,19 +229,28 @@ def _resolve(
     outcome = "pending"
     if isinstance(csat, int):
         outcome = "recovered" if csat >= 4 else "not_recovered" if csat <= 2 else "pending"
-    recovery.record(
+    cost = Decimal(rng.randint(lo, hi)) if hi else Decimal(0)
+    if pending is None:
+        pending = recovery.record(
+            s,
+            workspace_id,
+            source_kind="case",
+            source_id=case.id,
+            root_cause=ROOT_CAUSE[category],
+            action=action,
+            at=conv.resolved_at,
+            case=case,
+        )
+    recovery.decide(
         s,
-        workspace_id,
-        source_kind="case",
-        source_id=case.id,
+        pending,
         root_cause=ROOT_CAUSE[category],
-        cause_detail=CAUSE_DETAIL.get(sub, sub),
         action=action,
-        cost=Decimal(rng.randint(lo, hi)) if hi else Decimal(0),
+        cost=cost,
         outcome=outcome,
+        cause_detail=CAUSE_DETAIL.get(sub, sub),
         owner_id=actor,
         at=conv.resolved_at,
-        case=case,
     )
     if outcome != "pending":
         service.set_status(s, case, "closed", actor_id=actor, at=conv.resolved_at)
