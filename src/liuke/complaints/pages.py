@@ -1079,10 +1079,32 @@ def case_recovery(
     cause_detail: Annotated[str, Form()] = "",
     note: Annotated[str, Form()] = "",
 ) -> Response:
-    """A recovery record for this case: root cause, action, cost and outcome."""
+    """A recovery for this case: the first settles the pending record the complaint opened
+    with (root cause, action, cost, outcome); later ones are further actions."""
     page = Page(request, s, "cases", WRITE, post=True)
     case = page.owned(Case, case_id, "case")
+    pending = s.scalar(
+        select(RecoveryRecord).where(
+            RecoveryRecord.workspace_id == page.ws,
+            RecoveryRecord.case_id == case.id,
+            RecoveryRecord.action == "",
+        )
+    )
     with page.answering():
+        if pending is not None and action:
+            recovery.decide(
+                s,
+                pending,
+                root_cause=root_cause,
+                action=action,
+                cost=cost.strip() or 0,
+                outcome=outcome,
+                cause_detail=cause_detail,
+                owner_id=page.principal.user_id,
+            )
+            if note.strip():
+                pending.note = note.strip()
+            return _back(case.id, "recovery")
         recovery.record(
             s,
             page.ws,
