@@ -24,6 +24,7 @@ from liuke.core.config import Settings
 from liuke.core.db import Database
 from liuke.core.migrate import upgrade
 from liuke.workspaces import service as ws_service
+from tests.smtp import Server, running
 
 PG_ADMIN_URL = os.environ.get(
     "LIUKE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -192,3 +193,9 @@ def redis_url() -> str:
     except Exception as exc:
         unavailable("Redis at " + REDIS_URL, exc)
     return REDIS_URL
+
+
+@pytest.fixture
+def smtp() -> Iterator[Server]:
+    """A real SMTP server on loopback (tests/smtp.py): ``.port``, ``.handler.received``."""
+    yield from running()

@@ -13,7 +13,6 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from aiosmtpd.controller import Controller
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlalchemy import select
@@ -25,7 +24,7 @@ from liuke.core.config import Settings, get_settings
 from liuke.core.db import Database
 from liuke.core.events import EventDelivery, OutboxEvent
 from tests.conftest import PASSWORD, WorkspaceCtx, drain_events
-from tests.core.test_mail import Handler, free_port
+from tests.smtp import Handler, Server
 
 V1 = "/api/v1"
 C = f"{V1}/complaints"
@@ -366,25 +365,12 @@ def test_the_warning_as_json_and_as_a_spreadsheet(
 
 
 @pytest.fixture
-def smtp() -> Iterator[tuple[Handler, int]]:
-    handler, port = Handler(), free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield handler, port
-    finally:
-        controller.stop()
-
-
-@pytest.fixture
-def mail_client(
-    db: Database, workspace: WorkspaceCtx, smtp: tuple[Handler, int]
-) -> Iterator[TestClient]:
+def mail_client(db: Database, workspace: WorkspaceCtx, smtp: Server) -> Iterator[TestClient]:
     """A client of an app whose settings send mail to the test SMTP server."""
     settings = Settings(
         database_url=db.url,
         smtp_host="127.0.0.1",
-        smtp_port=smtp[1],
+        smtp_port=smtp.port,
         smtp_timeout_s=5,
         smtp_from="留客 <reports@liuke.example>",
         dispatch_in_process=False,
@@ -396,10 +382,8 @@ def mail_client(
     c.close()
 
 
-def test_the_warning_is_mailed_with_its_spreadsheet(
-    mail_client: TestClient, smtp: tuple[Handler, int]
-) -> None:
-    handler = smtp[0]
+def test_the_warning_is_mailed_with_its_spreadsheet(mail_client: TestClient, smtp: Server) -> None:
+    handler = smtp.handler
     c = mail_client
     warning_world(c)
     day = {"day": D2.isoformat()}
@@ -439,12 +423,12 @@ def test_the_warning_is_mailed_with_its_spreadsheet(
 
 
 @pytest.fixture
-def env_mail(monkeypatch: pytest.MonkeyPatch, smtp: tuple[Handler, int]) -> Iterator[Handler]:
+def env_mail(monkeypatch: pytest.MonkeyPatch, smtp: Server) -> Iterator[Handler]:
     """The process settings (what outbox subscribers read) pointed at the test SMTP server."""
     monkeypatch.setenv("LIUKE_SMTP_HOST", "127.0.0.1")
-    monkeypatch.setenv("LIUKE_SMTP_PORT", str(smtp[1]))
+    monkeypatch.setenv("LIUKE_SMTP_PORT", str(smtp.port))
     get_settings.cache_clear()
-    yield smtp[0]
+    yield smtp.handler
     get_settings.cache_clear()
 
 

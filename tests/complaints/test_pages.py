@@ -9,25 +9,20 @@ export the daily warning as XLSX and e-mail it through a real SMTP server.
 
 from __future__ import annotations
 
-import email
-import email.policy
 import html
 import io
 import json
 import re
-import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
-from email.message import EmailMessage
 from typing import Any
 from urllib.parse import unquote
 from zoneinfo import ZoneInfo
 
 import openpyxl
 import pytest
-from aiosmtpd.controller import Controller
 from fastapi.testclient import TestClient
 
 from liuke.app import create_app
@@ -40,6 +35,7 @@ from liuke.customers import service as customers
 from liuke.workspaces import service as ws_service
 from liuke.workspaces.models import Workspace
 from tests.conftest import PASSWORD, WorkspaceCtx
+from tests.smtp import Server
 
 ZONE = ZoneInfo("Asia/Shanghai")
 SPIKE = 8  # above the default minimum excess of 5 complaints an alert needs
@@ -581,46 +577,6 @@ def test_warning_page_and_xlsx(admin: TestClient, world: World) -> None:
     get(admin, "/complaints/warning.xlsx?day=2026-02-30", status=400)
 
 
-@dataclass
-class Received:
-    rcpt_tos: list[str]
-    content: bytes
-
-    def parsed(self) -> EmailMessage:
-        message = email.message_from_bytes(self.content, policy=email.policy.default)
-        assert isinstance(message, EmailMessage)
-        return message
-
-
-@dataclass
-class Handler:
-    received: list[Received] = field(default_factory=list)
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.received.append(Received(list(envelope.rcpt_tos), envelope.content))
-        return "250 Message accepted for delivery"
-
-
-@dataclass
-class Smtp:
-    handler: Handler
-    port: int
-
-
-@pytest.fixture
-def smtp() -> Iterator[Smtp]:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
-    handler = Handler()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield Smtp(handler, port)
-    finally:
-        controller.stop()
-
-
 def login(c: TestClient, ctx: WorkspaceCtx) -> TestClient:
     r = c.post(
         "/api/v1/auth/login",
@@ -631,7 +587,7 @@ def login(c: TestClient, ctx: WorkspaceCtx) -> TestClient:
 
 
 def test_warning_is_sent_by_email(
-    db: Database, app_settings: Settings, smtp: Smtp, world: World
+    db: Database, app_settings: Settings, smtp: Server, world: World
 ) -> None:
     settings = app_settings.model_copy(
         update={"smtp_host": "127.0.0.1", "smtp_port": smtp.port, "smtp_timeout_s": 5.0}

@@ -2,85 +2,26 @@
 
 from __future__ import annotations
 
-import email
-import email.policy
 import socket
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from email.message import EmailMessage
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from liuke.core.config import Settings
 from liuke.core.errors import BadRequest
 from liuke.core.mail import Attachment, MailError, SendResult, build_message, send_mail
+from tests.smtp import Handler, Server, free_port, running
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 XLSX_BYTES = b"PK\x03\x04" + bytes(range(256)) * 8  # zip magic + every byte value
 
 
-@dataclass
-class Received:
-    mail_from: str
-    rcpt_tos: list[str]
-    content: bytes
-
-    def parsed(self) -> EmailMessage:
-        message = email.message_from_bytes(self.content, policy=email.policy.default)
-        assert isinstance(message, EmailMessage)
-        return message
-
-
-@dataclass
-class Handler:
-    """Stores every envelope; refuses the recipients in ``refuse`` like a real server."""
-
-    refuse: set[str] = field(default_factory=set)
-    received: list[Received] = field(default_factory=list)
-
-    async def handle_RCPT(
-        self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
-    ) -> str:
-        if address in self.refuse:
-            return "550 no such user"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.received.append(
-            Received(envelope.mail_from, list(envelope.rcpt_tos), envelope.content)
-        )
-        return "250 Message accepted for delivery"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-@dataclass
-class Server:
-    handler: Handler
-    port: int
-
-    def settings(self, **overrides: Any) -> Settings:
-        return Settings(smtp_host="127.0.0.1", smtp_port=self.port, smtp_timeout_s=5, **overrides)
-
-
 def _start(handler: Handler, **smtp_kwargs: Any) -> Iterator[Server]:
-    port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port, **smtp_kwargs)
-    controller.start()
-    try:
-        yield Server(handler, port)
-    finally:
-        controller.stop()
+    yield from running(handler, **smtp_kwargs)
 
 
 @pytest.fixture
