@@ -7,7 +7,6 @@ as fixed when the case was received. Duplicates merged into another case are not
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -289,10 +288,3 @@ def series(
                 exposures = list(total)
         out.append(Series(dimension, key, cell, days, counts[key], exposures, dict(case_days[key])))
     return out
-
-
-def weekly_counts(days: Sequence[date], counts: Sequence[int]) -> dict[date, int]:
-    out: dict[date, int] = defaultdict(int)
-    for d, n in zip(days, counts, strict=True):
-        out[d - timedelta(days=d.weekday())] += n
-    return dict(out)

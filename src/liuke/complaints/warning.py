@@ -96,14 +96,19 @@ def build(s: Session, workspace_id: int, day: date) -> DailyWarning:
     )
     overdue_total = int(s.scalar(select(func.count()).select_from(overdue_q.subquery())) or 0)
     overdue = list(s.scalars(overdue_q.order_by(Case.due_at).limit(OVERDUE_LISTED)))
-    alerts = list(
+    on_day = (ComplaintAlert.first_period <= day) & (ComplaintAlert.last_period >= day)
+    rows = list(
         s.scalars(
             select(ComplaintAlert)
-            .where(ComplaintAlert.workspace_id == workspace_id, ComplaintAlert.status != "closed")
+            .where(
+                ComplaintAlert.workspace_id == workspace_id,
+                (ComplaintAlert.status != "closed") | on_day,
+            )
             .order_by(ComplaintAlert.last_period.desc(), ComplaintAlert.id)
         )
     )
-    new = [a for a in alerts if a.first_period <= day <= a.last_period or a.first_period == day]
+    alerts = [a for a in rows if a.status != "closed"]
+    new = [a for a in rows if a.first_period <= day <= a.last_period]  # closed since, too
     return DailyWarning(
         day=day,
         generated_at=utcnow(),
