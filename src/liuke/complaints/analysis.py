@@ -345,6 +345,7 @@ def customer_value_pareto(
     ).all()
     revenue = {cid: _money(total) for cid, total in revenue_rows if cid in customers}
     paying = sorted((c for c, r in revenue.items() if r > 0), key=lambda c: (-revenue[c], c))
+    paid = set(paying)
     n = len(paying)
     top, half = (n * 2 + 9) // 10, (n + 1) // 2  # ceil(20%), ceil(50%)
     tier_of = {c: "no_orders" for c in customers}
@@ -361,7 +362,7 @@ def customer_value_pareto(
     rows: list[ValueTierRow] = []
     for tier in VALUE_TIERS:
         members = [c for c, t in tier_of.items() if t == tier]
-        tier_revenue = sum((revenue.get(c, ZERO) for c in members if c in paying), ZERO)
+        tier_revenue = sum((revenue[c] for c in members if c in paid), ZERO)
         tier_complaints = sum(complaints.get(c, 0) for c in members)
         rows.append(
             ValueTierRow(
