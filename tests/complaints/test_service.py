@@ -565,6 +565,14 @@ def test_merge_folds_duplicates_into_the_survivor(db: Database, workspace: Works
         lambda s: service.change_status(s, ws, dup_mail, "reopened", actor_id=admin), db
     )
     assert detail == f"case {dup_mail} was merged into {target}; work there"
+    # nor is a duplicate handed over or reclassified: the survivor owns the work
+    for change in (
+        lambda s: service.assign(s, ws, dup_mail, admin, actor_id=admin, reason="x"),
+        lambda s: service.classify(
+            s, ws, dup_mail, category="other", product_line_id=None, actor_id=admin
+        ),
+    ):
+        assert bad_request(change, db) == f"case {dup_mail} was merged into {target}; work there"
 
 
 def test_merging_a_survivor_keeps_its_own_duplicates_timelines(

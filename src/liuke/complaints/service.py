@@ -408,6 +408,14 @@ def get_case(s: Session, workspace_id: int, case_id: int) -> Case:
     return get_scoped(s, Case, workspace_id, case_id, "case")
 
 
+def live_case(s: Session, workspace_id: int, case_id: int) -> Case:
+    """A case that can still be worked: a merged duplicate sends people to its survivor."""
+    case = get_case(s, workspace_id, case_id)
+    if case.merged_into_id is not None:
+        raise BadRequest(detail=f"case {case_id} was merged into {case.merged_into_id}; work there")
+    return case
+
+
 def _touch(case: Case, now: datetime) -> None:
     case.updated_at = now
 
@@ -480,7 +488,7 @@ def assign(
     reason: str = "",
 ) -> Case:
     """One-stop ownership: the first owner keeps the case; moving it needs a reason and counts."""
-    case = get_case(s, workspace_id, case_id)
+    case = live_case(s, workspace_id, case_id)
     _active_user(s, workspace_id, owner_id)
     if owner_id == case.owner_id:
         return case
@@ -535,7 +543,7 @@ def classify(
     actor_id: int | None,
 ) -> Case:
     """A person confirms or corrects the grid cell; corrections are what the classifier learns."""
-    case = get_case(s, workspace_id, case_id)
+    case = live_case(s, workspace_id, case_id)
     _choice(category, CATEGORIES, "category")
     ensure_scoped_ids(s, ProductLine, workspace_id, [product_line_id], "product_line")
     classify_case(
@@ -671,6 +679,7 @@ def unlink(s: Session, workspace_id: int, child_id: int, *, actor_id: int | None
     if child.parent_id is None:
         raise BadRequest(detail=f"case {child_id} has no parent")
     log_event(s, child, "unlinked", actor_id, data={"parent_id": child.parent_id})
+    emit(s, workspace_id, "case.unlinked", {"case_id": child.id, "parent_id": child.parent_id})
     child.parent_id = None
     s.flush()
     return child
