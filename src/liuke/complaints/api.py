@@ -123,14 +123,18 @@ def list_cases(
 
 
 @router.post("/cases", response_model=CaseOut, status_code=201)
-def create_case(body: CaseIn, principal: Writer, s: DbSession) -> CaseOut:
-    case, _ = service.create_case(
+def create_case(body: CaseIn, principal: Writer, s: DbSession, response: Response) -> CaseOut:
+    """201 for a new case; 200 with the existing one for a replay (same conversation or
+    external id), as for orders and conversations."""
+    case, created = service.create_case(
         s,
         principal.workspace_id,
         service.Intake(**body.model_dump()),
         actor_id=principal.user_id,
         suggester=intake.suggester_for(s, principal.workspace_id),
     )
+    if not created:
+        response.status_code = 200
     return case_out(case)
 
 
