@@ -1,0 +1,1 @@
+"""Customer relationship models: churn risk, calibrated and explained per customer."""
