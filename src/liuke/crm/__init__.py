@@ -1,1 +1,1 @@
-"""Customer relationship models: churn risk, calibrated and explained per customer."""
+"""Customer-relationship models over per-customer feature tables (churn risk and more)."""
