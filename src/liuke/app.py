@@ -23,9 +23,13 @@ from liuke.core.api import BodySizeLimit, install_error_handlers
 from liuke.core.config import Settings, get_settings
 from liuke.core.db import Database
 from liuke.core.events import dispatch_pending
+from liuke.crm.api import router as retention_router
+from liuke.crm.pages import router as retention_pages
 from liuke.customers.api import router as customers_router
 from liuke.quality.api import router as quality_router
 from liuke.quality.pages import router as quality_pages
+from liuke.surveys.api import router as surveys_router
+from liuke.surveys.pages import router as surveys_pages
 from liuke.web.pages import mount_pages
 from liuke.workspaces.api import router as workspaces_router
 from liuke.workspaces.events_api import router as events_router
@@ -92,6 +96,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         conversations_router,
         quality_router,
         complaints_router,
+        surveys_router,
+        retention_router,
         analytics_router,
         events_router,
     ):
@@ -104,5 +110,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.include_router(quality_pages)
     app.include_router(complaints_pages)
     app.include_router(analytics_pages)
+    app.include_router(surveys_pages)
+    app.include_router(retention_pages)
     mount_pages(app)
     return app

@@ -27,8 +27,10 @@ from liuke.core.config import get_settings
 from liuke.core.db import Database
 from liuke.core.errors import AppError
 from liuke.core.i18n import translate
+from liuke.crm.cli import app as retention_app
 from liuke.quality.cli import app as quality_app
 from liuke.quality.cli import backfill as quality_backfill
+from liuke.surveys.cli import app as surveys_app
 
 app = typer.Typer(help="liuke 留客 — customer service that keeps customers.", no_args_is_help=True)
 user_app = typer.Typer(help="Manage users.", no_args_is_help=True)
@@ -40,6 +42,8 @@ app.add_typer(events_app, name="events")
 app.add_typer(quality_app, name="quality")
 app.add_typer(analytics_app, name="analytics")
 app.add_typer(complaints_app, name="complaints")
+app.add_typer(surveys_app, name="surveys")
+app.add_typer(retention_app, name="retention")
 console = Console()
 err = Console(stderr=True)
 

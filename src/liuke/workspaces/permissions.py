@@ -30,6 +30,12 @@ PERMISSIONS: dict[str, tuple[str, str]] = {
     "complaints.read": ("查看投诉工单", "View complaint cases"),
     "complaints.write": ("处理投诉工单", "Handle complaint cases"),
     "complaints.manage": ("管理投诉分析与预警", "Manage complaint analysis and alerts"),
+    "retention.read": ("查看满意度与客户留存", "View satisfaction and retention"),
+    "retention.write": ("处理回访与流失记录", "Handle follow-ups and churn records"),
+    "retention.manage": (
+        "管理问卷、客户分群、挽回活动与流失模型",
+        "Manage surveys, segments, win-back campaigns and the churn model",
+    ),
 }
 ALL_PERMISSIONS = frozenset(PERMISSIONS)
 
@@ -54,6 +60,9 @@ BUILTIN_ROLES: dict[str, frozenset[str]] = {
             "complaints.read",
             "complaints.write",
             "complaints.manage",
+            "retention.read",
+            "retention.write",
+            "retention.manage",
         }
     ),
     "agent": frozenset(
@@ -66,6 +75,8 @@ BUILTIN_ROLES: dict[str, frozenset[str]] = {
             "conversations.write",
             "complaints.read",
             "complaints.write",
+            "retention.read",
+            "retention.write",
         }
     ),
 }

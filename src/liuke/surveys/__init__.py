@@ -1,0 +1,1 @@
+"""Surveys: CSAT, NPS and effort questionnaires, sending, answers and response rates."""
