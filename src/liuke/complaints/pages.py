@@ -22,9 +22,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Any, TypeVar
 from urllib.parse import quote, urlencode, urlsplit
-from zoneinfo import ZoneInfo
 
-from babel.numbers import format_decimal
 from fastapi import APIRouter, Form, Request, Response
 from sqlalchemy import Select, func, select
 
@@ -57,6 +55,7 @@ from liuke.core.mail import MailError, SendResult
 from liuke.core.pagination import fetch_page
 from liuke.core.tenancy import WorkspaceScoped, get_scoped, scoped
 from liuke.customers.models import Customer
+from liuke.web.fmt import Fmt
 from liuke.web.pages import (
     PageRefused,
     PageRoute,
@@ -109,38 +108,6 @@ def _round(value: float | None, places: int = 2) -> float | None:
 
 
 # --- figures in the page's language ---------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Fmt:
-    """Figures as a manager reads them, in the page's language and the workspace's clock."""
-
-    locale: str
-    zone: ZoneInfo
-
-    def count(self, value: float | None) -> str:
-        return "—" if value is None else format_decimal(round(value), locale=self.locale)
-
-    def share(self, value: float | None) -> str:
-        return "—" if value is None else f"{value * 100:.1f}%"
-
-    def change(self, value: float | None) -> str:
-        return "—" if value is None else f"{value * 100:+.1f}%"
-
-    def num(self, value: float | None, places: int = 2) -> str:
-        if value is None:
-            return "—"
-        return format_decimal(
-            round(value, places), format=f"#,##0.{'0' * places}", locale=self.locale
-        )
-
-    def money(self, value: Decimal | float | None) -> str:
-        if value is None:
-            return "—"
-        return "¥" + format_decimal(value, format="#,##0.00", locale=self.locale)
-
-    def when(self, at: datetime | None) -> str:
-        return "" if at is None else at.astimezone(self.zone).strftime("%Y-%m-%d %H:%M")
 
 
 @dataclass(frozen=True)
