@@ -24,6 +24,17 @@ BLAS and OpenMP are limited to one thread (threadpoolctl) for speed on small dat
 reproducible timings.
 
 Usage: ``.venv/bin/python bench/churn_eval.py [--data ../shared/data] [--grid]``
+
+``--world`` instead measures the database pipeline on a simulated shop (``world_main``): it
+simulates a world into a temporary SQLite file with the CLI (``liuke migrate`` and ``liuke
+simulate`` with the given sizes), optionally inspects every conversation (``--inspect``: the
+quality rules find the rude agent) and runs the complaint desk (``--casework``), then syncs the
+churn records, trains (``liuke.crm.risk.train``: CV AUC, calibration, global drivers), scores
+every live customer and checks the planted signal: the customers the simulator hurt with bad
+service (rude agent, abandoned, waited > 300 s / a day on email, complaint left unresolved: the
+ground-truth definition, recomputed from the tables) who have not churned must rank near the top.
+``.venv/bin/python bench/churn_eval.py --world [--days 90 --customers 20000 --conversations
+150000] [--inspect] [--casework] [--keep PATH]``
 """
 
 from __future__ import annotations
@@ -188,13 +199,194 @@ def show_customer(
             )
 
 
+def hurt_customers(s: Any, workspace_id: int, rude_id: int) -> set[int]:
+    """Customers with at least one bad contact by the simulator's ground-truth definition."""
+    from sqlalchemy import text
+
+    sql = text(
+        """
+        SELECT DISTINCT c.customer_id FROM conversations c
+        JOIN channels ch ON ch.id = c.channel_id
+        LEFT JOIN (SELECT conversation_id, MIN(created_at) AS fa,
+                          MAX(CASE WHEN sender_user_id = :rude THEN 1 ELSE 0 END) AS rude
+                   FROM messages WHERE workspace_id = :ws AND sender_type = 'agent'
+                   GROUP BY conversation_id) m ON m.conversation_id = c.id
+        WHERE c.workspace_id = :ws AND c.customer_id IS NOT NULL AND (
+            m.rude = 1 OR c.status = 'abandoned'
+            OR (c.resolved_at IS NULL AND EXISTS (SELECT 1 FROM conversation_labels l
+                WHERE l.conversation_id = c.id AND l.label = 'complaint'))
+            OR (m.fa IS NOT NULL AND (julianday(m.fa) - julianday(c.created_at)) * 86400.0
+                > CASE WHEN ch.kind = 'email' THEN 86400 ELSE 300 END))
+        """
+    )
+    return {int(r[0]) for r in s.execute(sql, {"ws": workspace_id, "rude": rude_id})}
+
+
+BAD_SERVICE_FEATURES = {
+    "bad_contacts_90",
+    "long_waits_90",
+    "abandoned_90",
+    "quality_hits_90",
+    "unresolved_complaints",
+}
+BAD_ISSUES = {"rude_agent", "unresolved_complaint", "abandoned", "long_wait"}
+
+
+def is_bad_service_reason(reason: dict[str, Any]) -> bool:
+    if reason["feature"] == "last_contact_issue":
+        return reason["value"] in BAD_ISSUES
+    return reason["feature"] in BAD_SERVICE_FEATURES
+
+
+def world_figures(db: Any, workspace_id: int, truth: dict[str, Any], model_dir: Path) -> None:
+    """Sync, train, score and print the figures of a simulated workspace."""
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import select
+
+    from liuke.crm import risk
+    from liuke.crm.labels import sync_churn_records
+    from liuke.crm.models import CustomerScore
+
+    end = datetime.fromisoformat(truth["window"]["end"])
+    as_of = datetime(end.year, end.month, end.day, tzinfo=UTC) + timedelta(days=1)
+    rude_id = int(truth["signals"]["rude_agent"]["user_id"])
+    with db.session() as s:
+        t0 = time.perf_counter()
+        sync = sync_churn_records(s, workspace_id, as_of)
+        print(f"churn records: {sync.as_dict()} ({time.perf_counter() - t0:.1f} s)")
+        t0 = time.perf_counter()
+        rep = risk.train(s, workspace_id, as_of, model_dir)
+        print(
+            f"train ({time.perf_counter() - t0:.1f} s): {rep.customers:,} customers, "
+            f"{rep.churned:,} churned ({rep.churn_rate:.1%})"
+        )
+        print(
+            f"  {rep.cv_folds}-fold stratified CV ROC-AUC {rep.cv_auc:.4f} ± {rep.cv_auc_sd:.4f} "
+            f"(folds {rep.cv_auc_per_fold}); Brier {rep.brier:.4f}; mean predicted "
+            f"{rep.mean_predicted:.4f} vs observed {rep.observed_rate:.4f}; ECE {rep.ece:.4f}"
+        )
+        print("  reliability (pooled out-of-fold):")
+        for b in rep.reliability:
+            print(
+                f"    {b['low']:.1f}-{b['high']:.1f} n={b['n']:>6} predicted {b['predicted']:.3f} "
+                f"observed {b['observed']:.3f}"
+            )
+        print("  global drivers (mean |log-odds contribution| over the training table):")
+        for d in rep.drivers[:8]:
+            print(f"    {d['label_en']:<45} {d['group']:<11} {d['mean_abs_contribution']:.4f}")
+        print("  by group: " + ", ".join(f"{g['label_en']} {g['share']:.0%}" for g in rep.groups))
+        for note in rep.notes:
+            print(f"  note: {note}")
+        t0 = time.perf_counter()
+        n = risk.score(s, workspace_id, as_of, model_dir=model_dir)
+        s.commit()
+        print(f"scored {n:,} live customers in {time.perf_counter() - t0:.1f} s")
+        rows = s.execute(
+            select(
+                CustomerScore.customer_id,
+                CustomerScore.churn_probability,
+                CustomerScore.churn_reasons,
+            ).where(
+                CustomerScore.workspace_id == workspace_id,
+                CustomerScore.churn_probability.is_not(None),
+            )
+        ).all()
+        hurt = hurt_customers(s, workspace_id, rude_id)
+    rows.sort(key=lambda r: (-r[1], r[0]))
+    live_hurt = np.asarray([r[0] in hurt for r in rows])
+    base = float(live_hurt.mean())
+    ranks = np.flatnonzero(live_hurt) / max(len(rows) - 1, 1)
+    decile = max(len(rows) // 10, 1)
+    top = live_hurt[:decile]
+    print(
+        f"planted signal: {int(live_hurt.sum()):,} of {len(rows):,} live customers had a bad "
+        f"contact (base rate {base:.1%})"
+    )
+    print(
+        f"  share of the top decile who had one: {top.mean():.1%} (lift {top.mean() / base:.2f}); "
+        f"top 100: {live_hurt[:100].mean():.1%}; mean rank of the hurt "
+        f"{ranks.mean():.3f} (0 = top, 0.5 = random)"
+    )
+    top_hurt = [r for r in rows[:decile] if r[0] in hurt]
+    first_bad = sum(bool(r[2]) and is_bad_service_reason(r[2][0]) for r in top_hurt)
+    any_bad = sum(any(is_bad_service_reason(x) for x in r[2]) for r in top_hurt)
+    print(
+        f"  hurt customers in the top decile whose first reason is the bad service: "
+        f"{first_bad / max(len(top_hurt), 1):.1%}; among their top three: "
+        f"{any_bad / max(len(top_hurt), 1):.1%}"
+    )
+    for cid, p, reasons in rows[:3]:
+        why = "; ".join(
+            f"{x['label_zh']} / {x['label_en']} = {x['value_en']} ({x['contribution']:+.2f})"
+            for x in reasons
+        )
+        print(f"  customer {cid}: {p:.1%} {'(hurt)' if cid in hurt else ''} -- {why}")
+
+
+def world_main(args: argparse.Namespace) -> None:
+    import json
+    import tempfile
+
+    from liuke.cli import app
+    from liuke.core.db import Database
+
+    with tempfile.TemporaryDirectory(prefix="churn-world-") as tmp:
+        path = args.keep or Path(tmp) / "world.db"
+        url = f"sqlite:///{path}"
+        truth_path = Path(tmp) / "ground_truth.json"
+        t0 = time.perf_counter()
+        app(["migrate", "--database-url", url], standalone_mode=False)
+        app(
+            [
+                "simulate", "--database-url", url, "--days", str(args.days),
+                "--customers", str(args.customers), "--conversations", str(args.conversations),
+                "--agents", str(args.agents), "--seed", str(args.seed), "--end", args.end,
+                "--ground-truth", str(truth_path), "--slug", "world", "--replace",
+            ],
+            standalone_mode=False,
+        )  # fmt: skip
+        print(f"simulated in {time.perf_counter() - t0:.0f} s")
+        truth = json.loads(truth_path.read_text())
+        db = Database(url)
+        ws = int(truth["workspace"]["id"])
+        if args.inspect:
+            from liuke.quality.cli import backfill
+
+            t0 = time.perf_counter()
+            print(
+                f"inspected {backfill(db, ws):,} conversations ({time.perf_counter() - t0:.0f} s)"
+            )
+        if args.casework:
+            from liuke.simulate.casework import work_cases
+
+            t0 = time.perf_counter()
+            print(f"casework: {work_cases(db, ws)} ({time.perf_counter() - t0:.0f} s)")
+        with threadpool_limits(limits=1):
+            world_figures(db, ws, truth, Path(tmp) / "models")
+        db.dispose()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--world", action="store_true", help="the simulated shop instead")
+    parser.add_argument("--days", type=int, default=90)
+    parser.add_argument("--customers", type=int, default=20_000)
+    parser.add_argument("--conversations", type=int, default=150_000)
+    parser.add_argument("--agents", type=int, default=40)
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--end", default="2026-11-21")
+    parser.add_argument("--inspect", action="store_true")
+    parser.add_argument("--casework", action="store_true")
+    parser.add_argument("--keep", type=Path, default=None, help="simulate into this file")
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--grid", action="store_true", help="rerun the seed-0 selection grid")
     args = parser.parse_args()
+    if args.world:
+        world_main(args)
+        return
     seeds = [int(s) for s in args.seeds.split(",")]
 
     with threadpool_limits(limits=1):
