@@ -9,6 +9,8 @@ from __future__ import annotations
 from babel import Locale, UnknownLocaleError
 from babel.core import negotiate_locale
 
+from liuke.core.errors import AppError
+
 SUPPORTED_LOCALES = ("zh_CN", "en")
 DEFAULT_LOCALE = "zh_CN"
 
@@ -44,6 +46,11 @@ def translate(key: str, locale: str = DEFAULT_LOCALE, **params: object) -> str:
         except (KeyError, IndexError, ValueError):
             return text
     return text
+
+
+def error_text(exc: AppError, locale: str = DEFAULT_LOCALE) -> str:
+    """An application error as a person reads it, in ``locale``."""
+    return translate(exc.message_key, locale, **exc.params)
 
 
 def normalize_locale(value: str | None) -> str | None:
