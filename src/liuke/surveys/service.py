@@ -1304,3 +1304,10 @@ def segment_names(s: Session, workspace_id: int) -> dict[int, str]:
             select(Segment.id, Segment.name).where(Segment.workspace_id == workspace_id)
         )
     }
+
+
+def user_names(s: Session, workspace_id: int) -> dict[int, str]:
+    return {
+        int(i): str(n)
+        for i, n in s.execute(select(User.id, User.name).where(User.workspace_id == workspace_id))
+    }
