@@ -28,11 +28,10 @@ label (``CHURN_LABELS``).
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Select, func, select
+from sqlalchemy import Executable, func, select
 from sqlalchemy.orm import Session
 
 from liuke.commerce.models import Order
@@ -161,7 +160,7 @@ CHURN_SPEC = FeatureSpec(NUMERIC, CATEGORICAL, dict(CHURN_LABELS))
 DAY_S = 86_400.0
 
 
-def _frame(s: Session, stmt: Select[Any], columns: list[str]) -> pd.DataFrame:
+def _frame(s: Session, stmt: Executable, columns: list[str]) -> pd.DataFrame:
     rows = s.execute(stmt).all()
     return pd.DataFrame.from_records([tuple(r) for r in rows], columns=columns)
 

@@ -140,9 +140,9 @@ def sync_churn_records(s: Session, workspace_id: int, as_of: datetime) -> SyncRe
     for model, at in ((Order, Order.ordered_at), (Conversation, Conversation.created_at)):
         rows = s.execute(
             select(open_records.c.id, func.min(at))
-            .join(model, model.customer_id == open_records.c.customer_id)  # type: ignore[attr-defined]
+            .join(model, model.customer_id == open_records.c.customer_id)
             .where(
-                model.workspace_id == workspace_id,  # type: ignore[attr-defined]
+                model.workspace_id == workspace_id,
                 at > open_records.c.churned_at,
                 at <= as_of,
             )

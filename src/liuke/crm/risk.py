@@ -206,7 +206,7 @@ def _driver_rows(
     model: ChurnModel, frame: pd.DataFrame
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     drivers = model.global_drivers(frame)
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "feature": d.feature,
             "label_zh": d.label_zh,
@@ -216,10 +216,11 @@ def _driver_rows(
         }
         for d in drivers
     ]
-    total = sum(r["mean_abs_contribution"] for r in rows) or 1.0
+    total = sum(float(r["mean_abs_contribution"]) for r in rows) or 1.0
     by_group: dict[str, float] = {}
     for r in rows:
-        by_group[r["group"]] = by_group.get(r["group"], 0.0) + r["mean_abs_contribution"]
+        g = str(r["group"])
+        by_group[g] = by_group.get(g, 0.0) + float(r["mean_abs_contribution"])
     groups = [
         {"group": g, "label_zh": REASON_GROUPS[g][0], "label_en": REASON_GROUPS[g][1],
          "share": round(v / total, 4)}
