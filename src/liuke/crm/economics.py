@@ -21,8 +21,8 @@ listed in ``missing``: nothing is invented.
 ``panel`` takes the inputs from the workspace: N = active customers (a paid order in the 365
 local days ending on ``as_of``), ARPC = their paid revenue in that window / N, r = the observed
 retention (below), the margin and costs from the retention settings (None until an admin
-enters them). Observed retention: over the last W = min(365, days since the first paid order)
-days, base = customers with a paid order before the window, less those already lost (churn
+enters them). Observed retention: over the last W days (365, or half the days since the first
+paid order when that is a year or less), base = customers with a paid order before the window, less those already lost (churn
 record before the window, not won back); churned = customers of the base with a churn record
 in the window not won back by ``as_of``; r_W = 1 - churned / base, annualised as
 r = r_W ^ (365 / W) when W < 365 (not measured when W < 30 or the base is empty). Revenue at
@@ -195,7 +195,9 @@ def observed_retention(s: Session, workspace_id: int, as_of: date) -> Retention:
     if first is None:
         return Retention(None, 0, 0, 0, False, "no paid orders yet: retention cannot be measured")
     history = (as_of - first.astimezone(zone).date()).days + 1
-    w = min(WINDOW_DAYS, history)
+    # the base must have bought before the window: a shop younger than a year measures over
+    # the second half of its history and annualises
+    w = WINDOW_DAYS if history > WINDOW_DAYS else history // 2
     lo, _ = local_bounds(zone, as_of - timedelta(days=w - 1), as_of)
     buyers = select(Order.customer_id).where(
         Order.workspace_id == workspace_id, Order.status == "paid", Order.ordered_at < lo
