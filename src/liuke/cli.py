@@ -320,6 +320,7 @@ def demo(
         )
         _demo_quality(db)
         _demo_complaints(db)
+        _demo_retention(db)
     db.dispose()
     if serve_after:
         # the dashboard's first view is computed while the server starts, not when it is opened
@@ -365,6 +366,24 @@ def _demo_complaints(db: Database) -> None:
         f"({r.corrected:,} corrected the classifier), {r.recoveries:,} recovery records, "
         f"{r.alerts} chart alerts escalated"
     )
+
+
+def _demo_retention(db: Database) -> None:
+    """The demo shop's retention desk: surveys answered, the nightly retention job (profiles,
+    churn model, risk scores, segments, follow-ups) and the lost-customer research calls."""
+    from liuke.quality.cli import workspace_id
+    from liuke.simulate.retention import work_retention
+
+    with console.status("retention: surveys, churn model, segments and follow-ups"):
+        r = work_retention(db, workspace_id(db, "demo"))
+    trained = r.daily.trained or {}
+    console.print(
+        f"retention: {r.surveys.responses:,} survey answers, {r.daily.scored:,} customers scored "
+        f"(churn model CV ROC-AUC {trained.get('cv_auc', float('nan')):.3f}), "
+        f"{sum(r.daily.follow_ups.values()):,} follow-ups, {r.researched:,} churn reasons recorded"
+    )
+    for note in r.daily.notes:
+        console.print(f"retention note: {note}")
 
 
 def _print_logins(logins: list[tuple[str, str, str]]) -> None:

@@ -114,8 +114,10 @@ def test_navigation_is_data_driven() -> None:
     ]
     assert [item.key for item in NAV_ITEMS if item.built] == [
         "home",
+        "customers",
         "complaints",
         "quality",
+        "satisfaction",
         "analytics",
     ]
     for item in NAV_ITEMS:

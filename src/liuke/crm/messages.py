@@ -11,8 +11,8 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
     },
     "value_tier": {
         "top20": ("前 20% 高价值", "Top 20 %"),
-        "middle30": ("中间 30%", "Middle 30 %"),
-        "rest": ("其余付费客户", "Other payers"),
+        "next30": ("其后 30%", "Next 30 %"),
+        "rest50": ("其余 50% 付费客户", "Other 50 % of payers"),
         "none": ("无付费", "No paid revenue"),
         "": ("—", "—"),
     },
@@ -203,6 +203,68 @@ MESSAGES: dict[str, dict[str, str]] = {
         "figures that need them are not computed",
     },
     "retention.eco.compute": {"zh_CN": "计算", "en": "Compute"},
+    "retention.eco.customer_lifetime_value": {
+        "zh_CN": "客户终身价值 (CLV)",
+        "en": "Customer lifetime value",
+    },
+    "retention.eco.years": {"zh_CN": "年", "en": "years"},
+    "retention.eco.customers_lost_per_year": {
+        "zh_CN": "每年流失客户",
+        "en": "Customers lost per year",
+    },
+    "retention.eco.revenue_lost_with_them_year": {
+        "zh_CN": "流失带走的年收入",
+        "en": "Revenue lost with them (year)",
+    },
+    "retention.eco.retention_5_points": {
+        "zh_CN": "留存率提高 5 个百分点",
+        "en": "Retention +5 points",
+    },
+    "retention.eco.customers_revenue_kept": {
+        "zh_CN": "多留住的客户 / 收入",
+        "en": "Customers / revenue kept",
+    },
+    "retention.eco.lifetime_value_after_the_lift": {
+        "zh_CN": "提升后的客户终身价值",
+        "en": "Lifetime value after the lift",
+    },
+    "retention.eco.customer_equity_gained": {
+        "zh_CN": "客户资产增加",
+        "en": "Customer equity gained",
+    },
+    "retention.eco.cost_of_replacing_lost_customers": {
+        "zh_CN": "补回流失客户的获客成本",
+        "en": "Cost of replacing lost customers",
+    },
+    "retention.eco.cost_of_keeping_them": {"zh_CN": "留住他们的成本", "en": "Cost of keeping them"},
+    "retention.eco.acquire_to_retain_cost_ratio": {
+        "zh_CN": "获客 / 留存成本比",
+        "en": "Acquire-to-retain cost ratio",
+    },
+    "retention.eco.active_customers": {"zh_CN": "活跃客户", "en": "Active customers"},
+    "retention.eco.revenue_365_days": {"zh_CN": "近 365 天收入", "en": "Revenue, 365 days"},
+    "retention.eco.annual_retention_measured": {
+        "zh_CN": "年留存率（实测）",
+        "en": "Annual retention (measured)",
+    },
+    "retention.eco.customers": {"zh_CN": "客户数", "en": "Customers"},
+    "retention.eco.revenue_per_customer_a_year": {
+        "zh_CN": "每客户年收入 (¥)",
+        "en": "Revenue per customer a year (¥)",
+    },
+    "retention.eco.annual_retention_0_1": {
+        "zh_CN": "年留存率 (0-1)",
+        "en": "Annual retention (0-1)",
+    },
+    "retention.eco.gross_margin_0_1": {"zh_CN": "毛利率 (0-1)", "en": "Gross margin (0-1)"},
+    "retention.eco.acquisition_cost_a_customer": {
+        "zh_CN": "获客成本 (¥/客户)",
+        "en": "Acquisition cost (¥ a customer)",
+    },
+    "retention.eco.retention_cost_a_customer_a_year": {
+        "zh_CN": "留存成本 (¥/客户/年)",
+        "en": "Retention cost (¥ a customer a year)",
+    },
 }
 
 register_messages(

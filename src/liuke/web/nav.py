@@ -41,7 +41,7 @@ class NavItem:
 NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("home", "/home", (), built=True),
     NavItem("conversations", "/conversations", ("conversations.read",)),
-    NavItem("customers", "/customers", ("customers.read",)),
+    NavItem("customers", "/customers", ("retention.read",), built=True),
     NavItem("bot", "/bot", ("conversations.read",)),
     NavItem("complaints", "/complaints", ("complaints.read",), built=True),
     NavItem("quality", "/quality", ("analytics.read",), built=True),

@@ -56,13 +56,22 @@ templates = Environment(
 
 
 class PageRoute(APIRoute):
-    """Adds the security headers (and no-store unless a route chose its own) to every page."""
+    """Adds the security headers (and no-store unless a route chose its own) to every page, and
+    answers a refusal from the domain that a page did not handle itself (an unknown id, a bad
+    value) with the error page in the reader's language instead of the API's JSON."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
 
         async def with_headers(request: Request) -> Response:
-            response = await handler(request)
+            try:
+                response = await handler(request)
+            except AppError as exc:
+                locale = page_locale(request)
+                message = translate(exc.message_key, locale, **exc.params)
+                response = render(
+                    request, "error.html", locale, status_code=exc.status_code, message=message
+                )
             for name, value in SECURITY_HEADERS.items():
                 response.headers.setdefault(name, value)
             response.headers.setdefault("Cache-Control", "no-store")

@@ -1,0 +1,142 @@
+"""The simulated shop's retention desk, after the conversations and cases exist.
+
+What real people would have done by the last simulated day: CSAT and NPS surveys answered
+(:mod:`liuke.simulate.surveys`); the nightly retention job run (churn records, profiles, the
+churn model, segments, follow-up rules); and lost-customer research calls (流失客户调研) that
+reached part of the churned customers and recorded why they left. A separate seeded stream, so
+the conversations never change.
+
+The research answer follows what the customer lived through in their last contact, which is
+how the planted churn works (``simulate.engine``: a bad contact triples the chance of leaving):
+a rude reply mostly reads as "attitude", an unresolved product complaint as "product", a price
+complaint as "price"; customers who left after a good contact name price, competitors or other
+reasons. So the measured reason distribution is the planted mechanism seen through a survey.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from liuke.conversations.models import Conversation, ConversationLabel, Message
+from liuke.core.db import Database, utcnow
+from liuke.crm import winback
+from liuke.crm.jobs import DailyReport, run_daily
+from liuke.crm.models import ChurnRecord
+from liuke.simulate.surveys import SurveysWritten, write_surveys
+from liuke.simulate.text import RUDE_PHRASES
+
+REACH_RATE = 0.65  # research calls that reach the lost customer
+LONG_WAIT_S = 300
+# (reason, weight) by what the last contact was like
+ANSWERS: dict[str, Sequence[tuple[str, int]]] = {
+    "rude": (("attitude", 80), ("competitor", 10), ("other", 10)),
+    "product": (("product", 70), ("competitor", 20), ("price", 10)),
+    "price": (("price", 70), ("competitor", 30)),
+    "wait": (("attitude", 55), ("competitor", 25), ("other", 20)),
+    "good": (("price", 35), ("competitor", 35), ("product", 15), ("other", 15)),
+}
+OTHER_DETAIL = ("搬家了，不在配送范围", "暂时不需要了", "公司统一采购", "moved abroad")
+
+
+@dataclass(frozen=True)
+class RetentionWork:
+    daily: DailyReport
+    surveys: SurveysWritten
+    researched: int
+    reasons: dict[str, int]
+
+
+def _last_contacts(s: Session, workspace_id: int) -> dict[int, Conversation]:
+    """Each churned customer's last conversation at or before they left."""
+    rows = s.execute(
+        select(ChurnRecord.customer_id, ChurnRecord.churned_at, Conversation)
+        .join(Conversation, Conversation.customer_id == ChurnRecord.customer_id)
+        .where(
+            ChurnRecord.workspace_id == workspace_id,
+            Conversation.workspace_id == workspace_id,
+            Conversation.created_at <= ChurnRecord.churned_at,
+        )
+        .order_by(ChurnRecord.customer_id, Conversation.created_at)
+    ).all()
+    return {cid: conv for cid, _, conv in rows}  # ordered: the last one wins
+
+
+def _experience(s: Session, conversations: list[Conversation]) -> dict[int, str]:
+    ids = [c.id for c in conversations]
+    labels: dict[int, set[str]] = {}
+    for conv_id, label in s.execute(
+        select(ConversationLabel.conversation_id, ConversationLabel.label).where(
+            ConversationLabel.conversation_id.in_(ids)
+        )
+    ):
+        labels.setdefault(conv_id, set()).add(label)
+    rude: set[int] = set()
+    for conv_id, body in s.execute(
+        select(Message.conversation_id, Message.body).where(
+            Message.conversation_id.in_(ids), Message.sender_type == "agent"
+        )
+    ):
+        if any(p in body for p in RUDE_PHRASES):
+            rude.add(conv_id)
+    out: dict[int, str] = {}
+    for c in conversations:
+        lab = labels.get(c.id, set())
+        wait = (
+            None
+            if c.first_response_at is None
+            else (c.first_response_at - c.created_at).total_seconds()
+        )
+        if c.id in rude or "complaint:service_attitude" in lab:
+            out[c.id] = "rude"
+        elif "complaint:product_quality" in lab:
+            out[c.id] = "product"
+        elif "complaint:price" in lab:
+            out[c.id] = "price"
+        elif c.status == "abandoned" or (wait is not None and wait > LONG_WAIT_S):
+            out[c.id] = "wait"
+        else:
+            out[c.id] = "good"
+    return out
+
+
+def research_churn(db: Database, workspace_id: int, seed: int = 42) -> dict[str, int]:
+    """Call the lost customers (in a seeded order) and record the reasons of those reached."""
+    rng = random.Random(f"retention-research-{seed}")
+    counts: dict[str, int] = {}
+    with db.session() as s:
+        last = _last_contacts(s, workspace_id)
+        kinds = _experience(s, list(last.values()))
+        records = list(
+            s.scalars(
+                select(ChurnRecord)
+                .where(ChurnRecord.workspace_id == workspace_id, ChurnRecord.reason == "unknown")
+                .order_by(ChurnRecord.id)
+            )
+        )
+        for rec in records:
+            if rng.random() >= REACH_RATE:
+                continue
+            conv = last.get(rec.customer_id)
+            kind = "good" if conv is None else kinds[conv.id]
+            reasons, weights = zip(*ANSWERS[kind], strict=True)
+            reason = rng.choices(reasons, weights=weights)[0]
+            detail = rng.choice(OTHER_DETAIL) if reason == "other" else ""
+            winback.set_reason(s, workspace_id, rec.id, reason, detail=detail)
+            counts[reason] = counts.get(reason, 0) + 1
+    return counts
+
+
+def work_retention(
+    db: Database, workspace_id: int, seed: int = 42, now: datetime | None = None
+) -> RetentionWork:
+    with db.session() as s:
+        surveys = write_surveys(s, workspace_id, seed)
+    daily = run_daily(db, workspace_id, now or utcnow(), train=True)
+    reasons = research_churn(db, workspace_id, seed)
+    return RetentionWork(daily, surveys, sum(reasons.values()), reasons)
