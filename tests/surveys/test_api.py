@@ -32,7 +32,7 @@ def refused(r: Any, status: int, fragment: str = "") -> dict[str, Any]:
     return error
 
 
-QUESTIONS = [
+QUESTIONS: list[dict[str, Any]] = [
     {"key": "overall", "kind": "csat5", "text": {"zh_CN": "满意吗", "en": "Happy?"}},
     {
         "key": "speed",

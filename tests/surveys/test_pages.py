@@ -51,7 +51,7 @@ def world(db: Database, workspace: WorkspaceCtx) -> dict[str, Any]:
         conv = conversation(db, ws, customer_id=customer(db, ws), assignee_id=a, status="resolved")
         with db.session() as s:
             inv, _ = service.invite(s, ws, kind="csat", channel="widget", conversation_id=conv)
-            answers = {
+            answers: dict[str, Any] = {
                 "overall": overall,
                 "speed": speed,
                 "attitude": attitude,
@@ -114,7 +114,7 @@ def test_questionnaires_are_edited_by_managers(
 ) -> None:
     page = get(client, "/satisfaction/questionnaires")
     assert "csat-default" in page and 'id="new"' in page
-    qs = [
+    qs: list[dict[str, Any]] = [
         {"key": "overall", "kind": "csat5", "text": {"zh_CN": "满意吗", "en": "Happy?"}},
     ]
     r = client.post(
