@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from typer.testing import CliRunner
 
 from liuke.cli import app
@@ -40,3 +42,14 @@ def test_results_ipa_and_periodic(db: Database, workspace: WorkspaceCtx) -> None
         app, ["surveys", "results", "--workspace", "nope", "--database-url", db.url]
     )
     assert bad.exit_code == 2
+
+
+def test_simulate_writes_a_small_worlds_surveys_once(tmp_path: Path) -> None:
+    from tests.simulate.helpers import build
+
+    sim = build(tmp_path / "w.db", days=14, customers=200, conversations=800, agents=8, seed=3)
+    args = ("--workspace", sim.result.slug, "--database-url", sim.db.url, "--seed", "3")
+    out = run("simulate", *args)
+    assert "wrote" in out and "csat:" in out
+    assert "already written" in run("simulate", *args)
+    sim.db.dispose()

@@ -156,3 +156,24 @@ def ipa_cmd(
         console.print(table)
     if rep.derived is None:
         console.print(f"no analysis: {rep.derived_error}")
+
+
+@app.command("simulate")
+def simulate_cmd(
+    workspace: Workspace,
+    seed: Annotated[int, typer.Option(help="the simulation's seed")] = 42,
+    database_url: DbUrl = None,
+) -> None:
+    """Write a simulated workspace's survey invitations and answers (once)."""
+    from liuke.simulate.surveys import write_surveys
+
+    db = _db(database_url)
+    ws = _workspace(db, workspace)
+    with db.session() as s:
+        out = write_surveys(s, ws, seed)
+    if out.skipped:
+        console.print("surveys already written for this workspace")
+        return
+    console.print(f"wrote {out.invitations:,} invitations and {out.responses:,} responses")
+    for kind, (sent, answered) in sorted(out.by_kind.items()):
+        console.print(f"  {kind}: {answered:,} answered of {sent:,} delivered")
