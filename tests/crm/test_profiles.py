@@ -104,8 +104,8 @@ def test_rfm_tiers_and_grades_with_no_history_and_the_risk_columns_kept(
     with db.session() as s:
         p = shop(s, ws)
         loyal = customer(s, ws, "老客")
-        for d in (1, 20, 40, 60, 80, 100, 400, 800):
-            order(s, ws, p, loyal, 300, days_ago(d))
+        for ago in (1, 20, 40, 60, 80, 100, 400, 800):
+            order(s, ws, p, loyal, 300, days_ago(ago))
         small = customer(s, ws, "小客")
         order(s, ws, p, small, 50, days_ago(200))
         refunder = customer(s, ws, "退款", late_payments_365d=2, disputes_365d=1)
