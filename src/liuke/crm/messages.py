@@ -119,6 +119,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "retention.risk.scored": {"zh_CN": "已评分客户", "en": "Customers scored"},
     "retention.risk.at_risk_revenue": {"zh_CN": "风险收入（年）", "en": "Revenue at risk (year)"},
     "retention.risk.drivers": {"zh_CN": "流失的主要驱动因素", "en": "What drives churn"},
+    "retention.risk.drivers_note": {
+        "zh_CN": "各类原因在模型中的影响占比（平均绝对贡献）",
+        "en": "Each kind of reason's share of the model's influence (mean absolute contribution)",
+    },
     "retention.risk.min": {"zh_CN": "最低流失概率", "en": "Minimum probability"},
     "retention.risk.segment": {"zh_CN": "分群", "en": "Segment"},
     "retention.c360.title": {"zh_CN": "客户 360", "en": "Customer 360"},

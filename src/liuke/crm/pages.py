@@ -107,6 +107,8 @@ class _Page:
 def _reason_text(page: _Page, reason: dict[str, Any]) -> str:
     label = reason.get("label_zh" if page.zh else "label_en") or reason.get("feature", "")
     value = reason.get("value_zh" if page.zh else "value_en", reason.get("value"))
+    if isinstance(value, float):
+        value = f"{value:g}" if value.is_integer() else f"{value:.1f}"
     return f"{label}: {value}" if value not in (None, "") else str(label)
 
 
@@ -208,18 +210,18 @@ def risk_list(
 
 
 def _drivers_chart(p: _Page, groups: list[dict[str, Any]]) -> str:
-    """Mean absolute contribution per reason group, largest on top."""
-    rows = sorted(groups, key=lambda g: float(g.get("mean_abs_contribution", 0)))
+    """Each reason group's share of the model's mean absolute contribution, largest on top."""
+    rows = sorted(groups, key=lambda g: float(g.get("share", 0)))
     names = [str(g.get("label_zh" if p.zh else "label_en") or g.get("group")) for g in rows]
     return _chart(
         {
             "grid": {"left": 110, "right": 20, "top": 10, "bottom": 30},
-            "xAxis": {"type": "value"},
+            "xAxis": {"type": "value", "max": 100, "axisLabel": {"formatter": "{value}%"}},
             "yAxis": {"type": "category", "data": names},
             "series": [
                 {
                     "type": "bar",
-                    "data": [round(float(g.get("mean_abs_contribution", 0)), 3) for g in rows],
+                    "data": [round(float(g.get("share", 0)) * 100, 1) for g in rows],
                     "color": "#b4532a",
                 }
             ],
@@ -288,6 +290,7 @@ def customer_360(request: Request, s: DbSession, customer_id: int, saved: str = 
         names=p.names(),
         reason_text=lambda r: _reason_text(p, r),
         reasons_chart=_reasons_chart(p, reasons) if reasons else None,
+        rfm_segments=RFM_SEGMENTS,
         saved=saved,
     )
 
