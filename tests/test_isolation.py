@@ -27,9 +27,11 @@ from liuke.conversations.models import Channel, Conversation, Message
 from liuke.core.config import Settings
 from liuke.core.db import Base, Database
 from liuke.core.events import OutboxEvent
+from liuke.crm.models import Campaign, ChurnRecord, FollowUp, Segment
 from liuke.customers.models import Customer
 from liuke.models import Base as _all_models  # noqa: F401  (every table registered)
 from liuke.quality.models import CoachingNote, Inspection, InspectionRule, QualityAlert
+from liuke.surveys.models import Questionnaire, SurveyInvitation, SurveyResponse
 from liuke.workspaces.models import ApiKey, Role, SkillGroup, User, user_skill_groups
 from tests.conftest import drain_events
 
@@ -209,6 +211,55 @@ def populate(c: TestClient, tag: str) -> Ids:
             },
         )
     )["id"]
+    # retention: profiles, a rule segment with members, a follow-up, a churn record, a campaign
+    ok(c.post(f"{V1}/retention/profiles/refresh", json={}))
+    ids["segment"] = ok(
+        c.post(
+            f"{V1}/retention/segments",
+            json={
+                "code": "ordinary",
+                "name": f"{tag} 普通客户",
+                "rule": {"field": "tier", "op": "==", "value": "ordinary"},
+            },
+        )
+    )["id"]
+    ok(c.post(f"{V1}/retention/segments/refresh", json={}))
+    ids["follow_up"] = ok(
+        c.post(
+            f"{V1}/retention/follow-ups",
+            json={
+                "customer_id": ids["customer"],
+                "due_at": "2030-01-01T00:00:00Z",
+                "assignee_id": ids["user"],
+            },
+        )
+    )["id"]
+    ids["churn_record"] = ok(
+        c.post(
+            f"{V1}/retention/churn-records",
+            json={"customer_id": ids["customer2"], "reason": "price"},
+        )
+    )["id"]
+    ids["campaign"] = ok(
+        c.post(
+            f"{V1}/retention/campaigns",
+            json={"name": f"{tag} 挽回", "segment_id": ids["segment"], "holdout_share": 0.0},
+        )
+    )["id"]
+    # surveys: the default questionnaires, an invitation about the conversation, its answer
+    questionnaires = ok(c.get(f"{V1}/surveys/questionnaires"))
+    rows = questionnaires["items"] if isinstance(questionnaires, dict) else questionnaires
+    ids["questionnaire"] = next(q["id"] for q in rows if q["kind"] == "csat")
+    invitation = ok(
+        c.post(
+            f"{V1}/surveys/invitations",
+            json={"kind": "csat", "channel": "link", "conversation_id": ids["conversation"]},
+        )
+    )
+    ids["invitation"] = invitation["id"]
+    token = invitation["url"].rsplit("/", 1)[-1]
+    ok(c.post(f"{V1}/surveys/public/{token}/answers", json={"answers": {"overall": 4}}))
+    ids["response"] = ok(c.get(f"{V1}/surveys/responses"))["items"][0]["id"]
     return ids
 
 
@@ -229,6 +280,22 @@ class World:
 
     def fresh_customer(self) -> int:
         return int(ok(self.a.post(f"{V1}/customers", json={"name": uniq("dup")}))["id"])
+
+    def fresh_follow_up(self, t: Ids) -> int:
+        """B's follow-up for the attack; a new open one of A's for the control run (a task is
+        completed or cancelled once)."""
+        if t is not self.A:
+            return t["follow_up"]
+        body = {"customer_id": self.A["customer"], "due_at": "2030-01-01T00:00:00Z"}
+        return int(ok(self.a.post(f"{V1}/retention/follow-ups", json=body))["id"])
+
+    def fresh_segment(self, t: Ids) -> int:
+        """B's segment for the attack; a spare one of A's for the control run (deleted)."""
+        if t is not self.A:
+            return t["segment"]
+        rule = {"field": "tier", "op": "==", "value": "key_account"}
+        body = {"code": uniq("spare"), "name": uniq("备用"), "rule": rule}
+        return int(ok(self.a.post(f"{V1}/retention/segments", json=body))["id"])
 
     def fresh_case(self, **body: Any) -> int:
         """A new case in A, with no customer (so it can merge into any of A's cases)."""
@@ -452,6 +519,98 @@ PATH_CASES: dict[tuple[str, str], Build] = {
         f"/complaints/recovery/{t['recovery']}",
         {"outcome": "recovered", "cost": "1.00"},
     ),
+    # retention
+    ("GET", "/retention/customers/{customer_id}/profile"): lambda w, t: (
+        f"/retention/customers/{t['customer']}/profile",
+        None,
+    ),
+    ("GET", "/retention/segments/{segment_id}"): lambda w, t: (
+        f"/retention/segments/{t['segment']}",
+        None,
+    ),
+    ("PATCH", "/retention/segments/{segment_id}"): lambda w, t: (
+        f"/retention/segments/{t['segment']}",
+        {"name": uniq("hacked"), "description": "hacked"},
+    ),
+    ("GET", "/retention/segments/{segment_id}/members"): lambda w, t: (
+        f"/retention/segments/{t['segment']}/members",
+        None,
+    ),
+    ("GET", "/retention/segments/{segment_id}/history"): lambda w, t: (
+        f"/retention/segments/{t['segment']}/history",
+        None,
+    ),
+    ("DELETE", "/retention/segments/{segment_id}"): lambda w, t: (
+        f"/retention/segments/{w.fresh_segment(t)}",
+        None,
+    ),
+    ("GET", "/retention/follow-ups/{follow_up_id}"): lambda w, t: (
+        f"/retention/follow-ups/{t['follow_up']}",
+        None,
+    ),
+    ("POST", "/retention/follow-ups/{follow_up_id}/reassign"): lambda w, t: (
+        f"/retention/follow-ups/{w.fresh_follow_up(t)}/reassign",
+        {"assignee_id": w.A["user2"]},
+    ),
+    ("POST", "/retention/follow-ups/{follow_up_id}/reschedule"): lambda w, t: (
+        f"/retention/follow-ups/{w.fresh_follow_up(t)}/reschedule",
+        {"due_at": "2031-01-01T00:00:00Z"},
+    ),
+    ("POST", "/retention/follow-ups/{follow_up_id}/complete"): lambda w, t: (
+        f"/retention/follow-ups/{w.fresh_follow_up(t)}/complete",
+        {"outcome": "reached", "note": "isolation"},
+    ),
+    ("POST", "/retention/follow-ups/{follow_up_id}/cancel"): lambda w, t: (
+        f"/retention/follow-ups/{w.fresh_follow_up(t)}/cancel",
+        {"note": "isolation"},
+    ),
+    ("PATCH", "/retention/churn-records/{record_id}"): lambda w, t: (
+        f"/retention/churn-records/{t['churn_record']}",
+        {"reason": "competitor"},
+    ),
+    ("GET", "/retention/campaigns/{campaign_id}"): lambda w, t: (
+        f"/retention/campaigns/{t['campaign']}",
+        None,
+    ),
+    ("POST", "/retention/campaigns/{campaign_id}/start"): lambda w, t: (
+        f"/retention/campaigns/{t['campaign']}/start",
+        None,
+    ),
+    ("POST", "/retention/campaigns/{campaign_id}/finish"): lambda w, t: (
+        f"/retention/campaigns/{t['campaign']}/finish",
+        None,
+    ),
+    ("GET", "/retention/campaigns/{campaign_id}/results"): lambda w, t: (
+        f"/retention/campaigns/{t['campaign']}/results",
+        None,
+    ),
+    # surveys
+    ("GET", "/surveys/questionnaires/{questionnaire_id}"): lambda w, t: (
+        f"/surveys/questionnaires/{t['questionnaire']}",
+        None,
+    ),
+    ("PATCH", "/surveys/questionnaires/{questionnaire_id}"): lambda w, t: (
+        f"/surveys/questionnaires/{t['questionnaire']}",
+        {"name": uniq("hacked"), "rotation_weight": 3},
+    ),
+    ("GET", "/surveys/questionnaires/{questionnaire_id}/versions"): lambda w, t: (
+        f"/surveys/questionnaires/{t['questionnaire']}/versions",
+        None,
+    ),
+    ("GET", "/surveys/invitations/{invitation_id}"): lambda w, t: (
+        f"/surveys/invitations/{t['invitation']}",
+        None,
+    ),
+    ("GET", "/surveys/responses/{response_id}"): lambda w, t: (
+        f"/surveys/responses/{t['response']}",
+        None,
+    ),
+}
+# The public survey answer routes carry the invitation's secret token, not a workspace's id:
+# whoever holds the link answers that one invitation, by design (tests/surveys cover them).
+PUBLIC_TOKEN_ROUTES = {
+    ("GET", "/surveys/public/{token}"),
+    ("POST", "/surveys/public/{token}/answers"),
 }
 
 
@@ -470,7 +629,7 @@ def operations(db: Database) -> list[tuple[str, str, dict[str, Any]]]:
 
 
 def test_every_route_with_an_id_has_an_isolation_case(db: Database) -> None:
-    with_ids = {(m, p) for m, p, _ in operations(db) if "{" in p}
+    with_ids = {(m, p) for m, p, _ in operations(db) if "{" in p} - PUBLIC_TOKEN_ROUTES
     assert sorted(with_ids - set(PATH_CASES)) == [], "add these routes to PATH_CASES"
     assert sorted(set(PATH_CASES) - with_ids) == [], "these routes no longer exist"
 
@@ -728,6 +887,78 @@ BODY_CASES: dict[tuple[str, str, str], Ref] = {
         "/complaints/settings",
         {"owner_group_id": t["skill_group"]},
     ),
+    ("POST", "/retention/follow-ups", "customer_id"): lambda w, t: (
+        "POST",
+        "/retention/follow-ups",
+        {"customer_id": t["customer"], "due_at": "2030-01-01T00:00:00Z"},
+    ),
+    ("POST", "/retention/follow-ups", "assignee_id"): lambda w, t: (
+        "POST",
+        "/retention/follow-ups",
+        {
+            "customer_id": w.A["customer"],
+            "due_at": "2030-01-01T00:00:00Z",
+            "assignee_id": t["user"],
+        },
+    ),
+    ("POST", "/retention/follow-ups/{follow_up_id}/reassign", "assignee_id"): lambda w, t: (
+        "POST",
+        f"/retention/follow-ups/{w.fresh_follow_up(w.A)}/reassign",
+        {"assignee_id": t["user"]},
+    ),
+    ("POST", "/retention/churn-records", "customer_id"): lambda w, t: (
+        "POST",
+        "/retention/churn-records",
+        {"customer_id": t["customer"], "reason": "price"},
+    ),
+    ("POST", "/retention/campaigns", "segment_id"): lambda w, t: (
+        "POST",
+        "/retention/campaigns",
+        {"name": uniq("campaign"), "segment_id": t["segment"]},
+    ),
+    ("PUT", "/retention/settings", "follow_up_group_id"): lambda w, t: (
+        "PUT",
+        "/retention/settings",
+        {"follow_up_group_id": t["skill_group"]},
+    ),
+    ("POST", "/surveys/questionnaires", "segment_id"): lambda w, t: (
+        "POST",
+        "/surveys/questionnaires",
+        {
+            "code": uniq("q"),
+            "name": uniq("问卷"),
+            "kind": "csat",
+            "segment_id": t["segment"],
+            "questions": [
+                {"key": "overall", "kind": "csat5", "text": {"zh_CN": "满意吗", "en": "Happy?"}}
+            ],
+        },
+    ),
+    ("PATCH", "/surveys/questionnaires/{questionnaire_id}", "segment_id"): lambda w, t: (
+        "PATCH",
+        f"/surveys/questionnaires/{w.A['questionnaire']}",
+        {"segment_id": t["segment"]},
+    ),
+    ("POST", "/surveys/invitations", "conversation_id"): lambda w, t: (
+        "POST",
+        "/surveys/invitations",
+        {"kind": "csat", "channel": "link", "conversation_id": t["conversation"]},
+    ),
+    ("POST", "/surveys/invitations", "customer_id"): lambda w, t: (
+        "POST",
+        "/surveys/invitations",
+        {"kind": "nps", "channel": "link", "customer_id": t["customer"]},
+    ),
+    ("POST", "/surveys/invitations", "questionnaire_id"): lambda w, t: (
+        "POST",
+        "/surveys/invitations",
+        {
+            "kind": "csat",
+            "channel": "link",
+            "conversation_id": w.fresh_conversation(customer_id=w.A["customer"]),
+            "questionnaire_id": t["questionnaire"],
+        },
+    ),
 }
 
 NOT_REFERENCES = {"external_id", "external_ids", "idempotency_key"}  # identities, not row ids
@@ -837,6 +1068,22 @@ LIST_CASES: dict[str, tuple[Any, Extract]] = {
     "/complaints/settings": (None, lambda b: [int(b["workspace_id"])]),
     "/complaints/warning": (None, lambda b: [int(b["workspace_id"])]),
     "/complaints/review/agreement": (None, lambda b: [int(b["workspace_id"])]),
+    "/retention/scores": (Customer, _items("customer_id")),
+    "/retention/segments": (Segment, _items()),
+    "/retention/follow-ups": (FollowUp, _items()),
+    "/retention/churn-records": (ChurnRecord, _items()),
+    "/retention/campaigns": (Campaign, _items()),
+    "/retention/value-tiers": (None, lambda b: [int(b["workspace_id"])]),
+    "/retention/follow-ups/summary": (None, lambda b: [int(b["workspace_id"])]),
+    "/retention/churn-reasons": (None, lambda b: [int(b["workspace_id"])]),
+    "/retention/economics": (None, lambda b: [int(b["workspace_id"])]),
+    "/retention/settings": (None, lambda b: [int(b["workspace_id"])]),
+    "/surveys/questionnaires": (Questionnaire, _items()),
+    "/surveys/invitations": (SurveyInvitation, _items()),
+    "/surveys/responses": (SurveyResponse, _items()),
+    "/surveys/results": (None, lambda b: [int(b["workspace_id"])]),
+    "/surveys/response-rates": (None, lambda b: [int(b["workspace_id"])]),
+    "/surveys/ipa": (None, lambda b: [int(b["workspace_id"])]),
 }
 
 # list endpoint -> {query parameter: key of the B id to filter by}
@@ -864,6 +1111,21 @@ FILTER_CASES: dict[str, dict[str, str]] = {
         "owner_id": "user",
     },
     "/complaints/recovery": {"case_id": "case", "customer_id": "customer"},
+    "/retention/scores": {"segment_id": "segment"},
+    "/retention/follow-ups": {"customer_id": "customer", "assignee_id": "user"},
+    "/retention/churn-records": {"customer_id": "customer2"},
+    "/surveys/invitations": {
+        "agent_id": "user",
+        "conversation_id": "conversation",
+        "customer_id": "customer",
+        "questionnaire_id": "questionnaire",
+    },
+    "/surveys/responses": {
+        "agent_id": "user",
+        "conversation_id": "conversation",
+        "customer_id": "customer",
+        "questionnaire_id": "questionnaire",
+    },
 }
 # Analytics answers figures, not rows: filtering by another workspace's ids must count nothing.
 _ANALYTICS_IDS = {
@@ -877,6 +1139,7 @@ FIGURE_FILTER_CASES: dict[str, tuple[dict[str, str], Callable[[Any], float]]] = 
     "/analytics/funnel": (_ANALYTICS_IDS, lambda b: b["overall"]["steps"][0]["count"]),
     "/analytics/agents": (_ANALYTICS_IDS, lambda b: len(b["agents"])),
     "/analytics/diagnosis": (_ANALYTICS_IDS, lambda b: len(b["findings"])),
+    "/surveys/ipa": ({"questionnaire_id": "questionnaire"}, lambda b: b["responses"]),
 }
 
 
@@ -939,6 +1202,14 @@ def test_lists_show_only_the_callers_rows(world: World) -> None:
                     "/complaints/settings",
                     "/complaints/warning",
                     "/complaints/review/agreement",
+                    "/retention/value-tiers",
+                    "/retention/follow-ups/summary",
+                    "/retention/churn-reasons",
+                    "/retention/economics",
+                    "/retention/settings",
+                    "/surveys/results",
+                    "/surveys/response-rates",
+                    "/surveys/ipa",
                 )
                 else None,
             )
@@ -958,11 +1229,22 @@ def test_filters_by_another_workspaces_ids_find_nothing(world: World) -> None:
         for param, key in params.items():
             theirs = ok(w.b.get(V1 + path, params={param: w.B[key]}))
             assert theirs["total"] >= 1, (path, param)  # B does have such rows
-            mine = ok(w.a.get(V1 + path, params={param: w.B[key]}))
+            r = w.a.get(V1 + path, params={param: w.B[key]})
+            if r.status_code == 404:
+                # a filter that checks its id refuses B's exactly as an id that exists nowhere
+                nowhere = w.a.get(V1 + path, params={param: 987654321})
+                assert (nowhere.status_code, nowhere.json()) == (404, r.json()), (path, param)
+                continue
+            mine = ok(r)
             assert (mine["total"], mine["items"]) == (0, []), (path, param)
     for path, (params, count) in FIGURE_FILTER_CASES.items():
         for param, key in params.items():
-            mine = ok(w.a.get(V1 + path, params={param: w.B[key]}))
+            r = w.a.get(V1 + path, params={param: w.B[key]})
+            if r.status_code == 404:
+                nowhere = w.a.get(V1 + path, params={param: 987654321})
+                assert (nowhere.status_code, nowhere.json()) == (404, r.json()), (path, param)
+                continue
+            mine = ok(r)
             assert mine["workspace_id"] == w.a_ws and count(mine) == 0, (path, param)
 
 

@@ -89,7 +89,7 @@ def test_scores_profiles_and_value_tiers(
     assert prof["churn"] is None and prof["follow_ups"] == [] and prof["segments"] == []
     lapsed = ok(client.get(f"{R}/customers/{w['lapsed']}/profile"))
     assert lapsed["churn"]["id"] == w["churn"] and lapsed["churn"]["customer_name"] == "沉睡客户"
-    panel = ok(client.get(f"{R}/value-tiers"))
+    panel = ok(client.get(f"{R}/value-tiers"))["result"]
     assert panel["paying_customers"] == 3 and panel["customers"] == 4
     assert Decimal(panel["total_revenue"]) == Decimal("3000.00")
     refreshed = ok(client.post(f"{R}/profiles/refresh", json={"as_of": str(AS_OF)}))
@@ -181,7 +181,7 @@ def test_follow_ups_over_the_api(
     assert [x["id"] for x in mine["items"]] == [f["id"]]
     assert ok(client.get(f"{R}/follow-ups", params={"mine": True}))["total"] == 0
     assert ok(client.get(f"{R}/follow-ups", params={"overdue": True}))["total"] == 1
-    summary = ok(client.get(f"{R}/follow-ups/summary"))
+    summary = ok(client.get(f"{R}/follow-ups/summary"))["result"]
     assert (summary["open"], summary["overdue"]) == (1, 1)
     assert summary["by_assignee"][0]["assignee_id"] == agent
     refused(
@@ -258,7 +258,7 @@ def test_churn_records_and_reasons(
     assert [(x["id"], x["reason"], x["customer_name"]) for x in page["items"]] == [
         (w["churn"], "unknown", "沉睡客户")
     ]
-    dist = ok(client.get(f"{R}/churn-reasons"))
+    dist = ok(client.get(f"{R}/churn-reasons"))["result"]
     assert dist["total"] == 1 and dist["note"].startswith("no reason recorded yet")
     refused(
         client.patch(f"{R}/churn-records/{w['churn']}", json={"reason": "other"}),
@@ -281,7 +281,7 @@ def test_churn_records_and_reasons(
     assert new.status_code == 201 and new.json()["source"] == "recorded"
     again = client.post(f"{R}/churn-records", json={"customer_id": w["mid"], "reason": "attitude"})
     assert again.status_code == 200 and again.json()["reason"] == "attitude"
-    dist = ok(client.get(f"{R}/churn-reasons"))
+    dist = ok(client.get(f"{R}/churn-reasons"))["result"]
     counts = {r["reason"]: r["count"] for r in dist["reasons"]}
     assert counts == {
         "attitude": 1,
@@ -336,7 +336,7 @@ def test_campaigns_economics_and_settings(
     assert ok(client.get(f"{R}/campaigns"))["total"] == 1
     assert ok(client.get(f"{R}/campaigns", params={"status": "running"}))["total"] == 0
     # economics: costs not set yet
-    panel = ok(client.get(f"{R}/economics", params={"as_of": str(AS_OF)}))
+    panel = ok(client.get(f"{R}/economics", params={"as_of": str(AS_OF)}))["result"]
     assert panel["costs_configured"] is False
     assert any("not set by an admin" in n for n in panel["notes"])
     assert Decimal(panel["revenue_at_risk"]) == Decimal("1930.00")  # 0.7 x 2700 + 0.2 x 200 (365 d)
@@ -370,7 +370,7 @@ def test_campaigns_economics_and_settings(
         )
     )  # fmt: skip
     assert put["economics_configured"] is True and Decimal(put["acquisition_cost"]) == 300
-    panel = ok(client.get(f"{R}/economics", params={"as_of": str(AS_OF)}))
+    panel = ok(client.get(f"{R}/economics", params={"as_of": str(AS_OF)}))["result"]
     assert panel["costs_configured"] is True
     with db.session() as s:
         ws_service.create_user(

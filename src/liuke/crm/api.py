@@ -48,6 +48,7 @@ from liuke.crm.schemas import (
     RescheduleIn,
     RuleReportOut,
     RunRulesIn,
+    Scoped,
     ScoreOut,
     SegmentIn,
     SegmentOut,
@@ -138,10 +139,11 @@ def refresh_profiles(
     return RefreshProfilesOut(as_of=as_of, profiles=profiles.refresh_profiles(s, ws, as_of))
 
 
-@router.get("/value-tiers", response_model=profiles.ValuePanel)
-def value_tiers(principal: Reader, s: DbSession) -> profiles.ValuePanel:
+@router.get("/value-tiers", response_model=Scoped[profiles.ValuePanel])
+def value_tiers(principal: Reader, s: DbSession) -> Scoped[profiles.ValuePanel]:
     """The 80/20 panel: tiers, the top 20 %'s revenue share, Gini and the Lorenz curve."""
-    return profiles.value_panel(s, principal.workspace_id)
+    ws = principal.workspace_id
+    return Scoped[profiles.ValuePanel](workspace_id=ws, result=profiles.value_panel(s, ws))
 
 
 @router.get("/customers/{customer_id}/profile", response_model=ProfileOut)
@@ -328,10 +330,12 @@ def create_follow_up(body: FollowUpIn, principal: Writer, s: DbSession) -> Follo
     return _follow_up_out(f)
 
 
-@router.get("/follow-ups/summary", response_model=OverdueOut)
-def follow_up_summary(principal: Reader, s: DbSession) -> OverdueOut:
+@router.get("/follow-ups/summary", response_model=Scoped[OverdueOut])
+def follow_up_summary(principal: Reader, s: DbSession) -> Scoped[OverdueOut]:
     """Open and overdue counts, by kind and by assignee."""
-    return OverdueOut.model_validate(followups.overdue_summary(s, principal.workspace_id))
+    ws = principal.workspace_id
+    summary = OverdueOut.model_validate(followups.overdue_summary(s, ws))
+    return Scoped[OverdueOut](workspace_id=ws, result=summary)
 
 
 @router.post("/follow-ups/run-rules", response_model=RuleReportOut)
@@ -454,12 +458,14 @@ def set_churn_reason(
     return ChurnRecordOut.model_validate(record)
 
 
-@router.get("/churn-reasons", response_model=winback.Distribution)
+@router.get("/churn-reasons", response_model=Scoped[winback.Distribution])
 def churn_reasons(
     principal: Reader, s: DbSession, start: date | None = None, end: date | None = None
-) -> winback.Distribution:
+) -> Scoped[winback.Distribution]:
     """The churn-reason distribution over local churn days (all time by default)."""
-    return winback.reason_distribution(s, principal.workspace_id, start, end)
+    ws = principal.workspace_id
+    dist = winback.reason_distribution(s, ws, start, end)
+    return Scoped[winback.Distribution](workspace_id=ws, result=dist)
 
 
 # --- campaigns --------------------------------------------------------------------------------
@@ -525,11 +531,14 @@ def campaign_results(campaign_id: int, principal: Reader, s: DbSession) -> Any:
 # --- economics --------------------------------------------------------------------------------
 
 
-@router.get("/economics", response_model=economics.Panel)
-def economics_panel(principal: Reader, s: DbSession, as_of: date | None = None) -> Any:
+@router.get("/economics", response_model=Scoped[economics.Panel])
+def economics_panel(
+    principal: Reader, s: DbSession, as_of: date | None = None
+) -> Scoped[economics.Panel]:
     """The panel on the workspace's own figures (yesterday by default)."""
     ws = principal.workspace_id
-    return economics.panel(s, ws, as_of or profiles.local_today(s, ws) - timedelta(days=1))
+    day = as_of or profiles.local_today(s, ws) - timedelta(days=1)
+    return Scoped[economics.Panel](workspace_id=ws, result=economics.panel(s, ws, day))
 
 
 @router.post("/economics/calculator", response_model=economics.Result)

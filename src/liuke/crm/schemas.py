@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, Generic, Literal, TypeVar
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, BaseModel, Field
 
 from liuke.core.api import Schema
 
@@ -18,6 +18,16 @@ FollowUpKind = Literal["complaint_resolved", "high_risk", "periodic", "winback",
 FollowUpStatus = Literal["open", "done", "cancelled"]
 Outcome = Literal["reached", "not_reached", "resolved_issue", "retained", "churned", "other"]
 Reason = Literal["attitude", "product", "price", "competitor", "other", "unknown"]
+T = TypeVar("T")
+
+
+class Scoped(BaseModel, Generic[T]):
+    """Figures of one workspace (the id says whose figures these are, as every figure does)."""
+
+    workspace_id: int
+    result: T
+
+
 Source = Literal["recorded", "detected", "imported"]
 Channel = Literal["email", "sms", "phone", "wechat", "app", "other"]
 CampaignStatus = Literal["draft", "running", "finished"]
