@@ -134,7 +134,9 @@ def test_high_risk_once_per_spell_and_periodic_visits(
     assert risky[0].due_at == NOW + timedelta(days=2)
     periodic = tasks(db, ws, kind="periodic")
     assert sorted(t.customer_id for t in periodic) == [vip1, vip2]
-    assert sorted(t.assignee_id or 0 for t in risky + periodic) == sorted([a1, a1, a2])  # least loaded
+    assert sorted(t.assignee_id or 0 for t in risky + periodic) == sorted(
+        [a1, a1, a2]
+    )  # least loaded
     # the next day: nothing new
     with db.session() as s:
         report = followups.run_rules(s, ws, NOW + timedelta(days=1))
