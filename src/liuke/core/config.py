@@ -40,6 +40,11 @@ class Settings(BaseSettings):
         default=False, description="compute every workspace's overview at start-up (demo)"
     )
     spark_master: str = Field(default="local[2]", description="Spark master URL for analytics")
+    public_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="where customers reach this server (links in survey e-mails); a workspace "
+        "may set its own in settings.surveys.public_url",
+    )
     smtp_host: str | None = Field(
         default=None, description="SMTP server for outbound mail (reports); unset: mail disabled"
     )

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from liuke.conversations.models import Conversation
 from liuke.conversations.service import NewMessage, post_message
-from liuke.core.config import Settings
+from liuke.core.config import Settings, get_settings
 from liuke.core.db import add_or_existing, utcnow
 from liuke.core.errors import AppError, BadRequest, Conflict, NotFound
 from liuke.core.events import emit
@@ -537,16 +537,17 @@ def pick_questionnaire(
 class SurveyConfig:
     """Per-workspace survey settings (``workspace.settings["surveys"]``)."""
 
-    public_url: str = "http://127.0.0.1:8000"  # where customers reach /s/{token}
+    public_url: str  # where customers reach /s/{token}
 
 
 def config_of(s: Session, workspace_id: int) -> SurveyConfig:
+    """The workspace's own public address, else the server's (``LIUKE_PUBLIC_URL``)."""
     ws = s.get(Workspace, workspace_id)
     raw = ((ws.settings if ws is not None else None) or {}).get("surveys") or {}
     url = raw.get("public_url")
-    return (
-        SurveyConfig(public_url=url.rstrip("/")) if isinstance(url, str) and url else SurveyConfig()
-    )
+    if not (isinstance(url, str) and url):
+        url = get_settings().public_url
+    return SurveyConfig(public_url=url.rstrip("/"))
 
 
 def answer_path(token: str) -> str:
