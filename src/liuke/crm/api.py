@@ -62,7 +62,6 @@ from liuke.crm.schemas import (
 from liuke.crm.segments import SEGMENTS_CLASSIC, SEGMENTS_CN8
 from liuke.customers.models import Customer
 from liuke.workspaces.auth import DbSession, require
-from liuke.workspaces.models import SkillGroup, Workspace
 from liuke.workspaces.service import Principal
 
 router = APIRouter(prefix="/api/v1/retention", tags=["retention"])
@@ -567,16 +566,5 @@ def get_settings(principal: Reader, s: DbSession) -> SettingsOut:
 def put_settings(body: SettingsIn, principal: Manager, s: DbSession) -> SettingsOut:
     """Replace the workspace's retention settings (omitted fields fall back to the defaults)."""
     ws = principal.workspace_id
-    raw = body.model_dump(mode="json", exclude_none=True)
-    parsed = rs.parse(raw)  # refuses bad values before anything is stored
-    ensure_scoped_ids(s, SkillGroup, ws, [parsed.follow_up_group_id], "skill_group")
-    store.ensure_system_segments(s, ws)
-    known = set(s.scalars(select(Segment.code).where(Segment.workspace_id == ws)))
-    if unknown := [c for c in parsed.periodic_segment_codes if c not in known]:
-        raise BadRequest(detail=f"periodic_segment_codes: no segment {', '.join(unknown)}")
-    w = s.get(Workspace, ws)
-    assert w is not None
-    w.settings = {**(w.settings or {}), "retention": raw}
-    s.flush()
-    store.ensure_system_segments(s, ws)  # risk:high follows the new threshold and tiers
+    parsed = rs.save(s, ws, body.model_dump(mode="json", exclude_none=True))
     return _settings_out(ws, parsed)

@@ -132,3 +132,25 @@ def parse(raw: dict[str, Any] | None) -> RetentionSettings:
 def settings_of(s: Session, workspace_id: int) -> RetentionSettings:
     raw = s.scalar(select(Workspace.settings).where(Workspace.id == workspace_id)) or {}
     return parse(raw.get("retention"))
+
+
+def save(s: Session, workspace_id: int, raw: dict[str, Any]) -> RetentionSettings:
+    """Validate and store the workspace's retention settings (replacing them; omitted fields
+    fall back to the defaults). Ids and segment codes must be the workspace's own."""
+    from liuke.core.tenancy import ensure_scoped_ids
+    from liuke.crm import segment_store as store
+    from liuke.crm.models import Segment
+    from liuke.workspaces.models import SkillGroup
+
+    parsed = parse(raw)  # refuses bad values before anything is stored
+    ensure_scoped_ids(s, SkillGroup, workspace_id, [parsed.follow_up_group_id], "skill_group")
+    store.ensure_system_segments(s, workspace_id)
+    known = set(s.scalars(select(Segment.code).where(Segment.workspace_id == workspace_id)))
+    if unknown := [c for c in parsed.periodic_segment_codes if c not in known]:
+        raise BadRequest(detail=f"periodic_segment_codes: no segment {', '.join(unknown)}")
+    ws = s.get(Workspace, workspace_id)
+    assert ws is not None
+    ws.settings = {**(ws.settings or {}), "retention": raw}
+    s.flush()
+    store.ensure_system_segments(s, workspace_id)  # risk:high follows the new threshold and tiers
+    return parsed

@@ -1,7 +1,8 @@
 """The simulated shop's retention desk, after the conversations and cases exist.
 
 What real people would have done by the last simulated day: CSAT and NPS surveys answered
-(:mod:`liuke.simulate.surveys`); the nightly retention job run (churn records, profiles, the
+(:mod:`liuke.simulate.surveys`); the shop's own economics figures entered by its admin; the
+nightly retention job run (churn records, profiles, the
 churn model, segments, follow-up rules); and lost-customer research calls (流失客户调研) that
 reached part of the churned customers and recorded why they left. A separate seeded stream, so
 the conversations never change.
@@ -25,11 +26,12 @@ from sqlalchemy.orm import Session
 
 from liuke.conversations.models import Conversation, ConversationLabel, Message
 from liuke.core.db import Database, utcnow
-from liuke.crm import winback
+from liuke.crm import settings, winback
 from liuke.crm.jobs import DailyReport, run_daily
 from liuke.crm.models import ChurnRecord
 from liuke.simulate.surveys import SurveysWritten, write_surveys
 from liuke.simulate.text import RUDE_PHRASES
+from liuke.workspaces.models import Workspace
 
 REACH_RATE = 0.65  # research calls that reach the lost customer
 LONG_WAIT_S = 300
@@ -41,6 +43,8 @@ ANSWERS: dict[str, Sequence[tuple[str, int]]] = {
     "wait": (("attitude", 55), ("competitor", 25), ("other", 20)),
     "good": (("price", 35), ("competitor", 35), ("product", 15), ("other", 15)),
 }
+# the simulated shop's own economics, as its admin would enter them (yuan; margin as a share)
+SHOP_ECONOMICS = {"acquisition_cost": "150.00", "retention_cost": "20.00", "gross_margin": 0.25}
 OTHER_DETAIL = ("搬家了，不在配送范围", "暂时不需要了", "公司统一采购", "moved abroad")
 
 
@@ -137,6 +141,9 @@ def work_retention(
 ) -> RetentionWork:
     with db.session() as s:
         surveys = write_surveys(s, workspace_id, seed)
+        ws = s.get(Workspace, workspace_id)
+        current = dict(((ws.settings if ws is not None else None) or {}).get("retention") or {})
+        settings.save(s, workspace_id, {**SHOP_ECONOMICS, **current})
     daily = run_daily(db, workspace_id, now or utcnow(), train=True)
     reasons = research_churn(db, workspace_id, seed)
     return RetentionWork(daily, surveys, sum(reasons.values()), reasons)
