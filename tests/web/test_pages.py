@@ -339,7 +339,7 @@ def test_navigation_follows_permissions(
         )
     html = client_for(workspace, agent.email).get("/home").text
     navs = re.findall(r'data-nav="(\w+)"', html)
-    assert navs == ["home", "conversations", "customers", "bot", "complaints"]
+    assert navs == ["home", "conversations", "customers", "bot", "complaints", "satisfaction"]
     found = stats(html)
     assert "agents" in found and "open" in found and "customers" in found
     assert "pending_events" not in found  # agents lack events.read

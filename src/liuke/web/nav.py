@@ -45,7 +45,7 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("bot", "/bot", ("conversations.read",)),
     NavItem("complaints", "/complaints", ("complaints.read",), built=True),
     NavItem("quality", "/quality", ("analytics.read",), built=True),
-    NavItem("satisfaction", "/satisfaction", ("analytics.read",), built=True),
+    NavItem("satisfaction", "/satisfaction", ("retention.read",), built=True),
     NavItem("analytics", "/analytics", ("analytics.read",), built=True),
     NavItem("reports", "/reports", ("analytics.read",)),
     NavItem("settings", "/settings", _SETTINGS_PERMS),
