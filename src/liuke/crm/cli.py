@@ -95,9 +95,9 @@ def train_cmd(workspace: Workspace, database_url: DbUrl = None, as_of: AsOf = No
         f"{r.cv_folds}-fold CV ROC-AUC {r.cv_auc:.4f} ± {r.cv_auc_sd:.4f}, "
         f"Brier {r.brier:.4f}, ECE {r.ece:.4f}"
     )
-    table = Table("reason group", "mean |log-odds|")
+    table = Table("reason group", "share of the model's influence")
     for g in r.groups:
-        table.add_row(str(g.get("label_en") or g.get("group")), f"{g['mean_abs_contribution']:.3f}")
+        table.add_row(str(g.get("label_en") or g.get("group")), f"{float(g['share']):.1%}")
     console.print(table)
 
 
