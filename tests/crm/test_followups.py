@@ -194,7 +194,8 @@ def test_the_life_of_a_task(db: Database, workspace: WorkspaceCtx, make_workspac
         late = s.scalars(followups.query(ws, followups.FollowUpFilter(overdue=True))).all()
         assert [t.id for t in late] == [fid]
         mine = followups.FollowUpFilter(assignee_id=helper, status="open")
-        assert [t.id for t in s.scalars(followups.query(ws, mine))] == [fid, gid]
+        in_order = followups.query(ws, mine).order_by(FollowUp.due_at, FollowUp.id)
+        assert [t.id for t in s.scalars(in_order)] == [fid, gid]
         nobody = followups.FollowUpFilter(assignee_id=workspace.admin_id, status="open")
         assert list(s.scalars(followups.query(ws, nobody))) == []
         with pytest.raises(BadRequest, match="outcome"):

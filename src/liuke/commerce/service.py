@@ -8,9 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from liuke.commerce.models import DailySales, Order, Product, ProductLine
@@ -21,7 +19,7 @@ from liuke.core.events import emit
 from liuke.core.pagination import fetch_page
 from liuke.core.tenancy import ensure_scoped_ids, get_scoped, scoped
 from liuke.customers.models import Customer
-from liuke.workspaces.models import Workspace
+from liuke.workspaces.clock import zone_of
 
 ORDER_STATUSES = ("paid", "refunded", "cancelled")
 
@@ -96,8 +94,7 @@ def update_product(
 
 def local_day(s: Session, workspace_id: int, at: datetime) -> date:
     """The calendar day in the workspace's time zone: a Shanghai shop's day ends at 16:00 UTC."""
-    tz = s.scalar(select(Workspace.timezone).where(Workspace.id == workspace_id)) or "UTC"
-    return at.astimezone(ZoneInfo(tz)).date()
+    return at.astimezone(zone_of(s, workspace_id)).date()
 
 
 def _daily_row(s: Session, workspace_id: int, line_id: int, day: date) -> DailySales:

@@ -34,7 +34,7 @@ from liuke.complaints.models import KINDS, Case, RecoveryRecord
 from liuke.conversations.models import Conversation
 from liuke.customers.models import Customer
 from liuke.quality.models import Inspection
-from liuke.workspaces.models import Workspace
+from liuke.workspaces.clock import zone_of
 
 __all__ = [
     "PARETO_BY",
@@ -100,16 +100,11 @@ _LATIN_SPLIT = re.compile(r"[^0-9a-z]+")
 # shared helpers
 
 
-def _zone(s: Session, workspace_id: int) -> ZoneInfo:
-    name = s.scalar(select(Workspace.timezone).where(Workspace.id == workspace_id)) or "UTC"
-    return ZoneInfo(name)
-
-
 def _bounds(
     s: Session, workspace_id: int, start: date, end: date, tz: ZoneInfo | None = None
 ) -> tuple[datetime, datetime]:
     """UTC ``[lo, hi)`` covering the local days ``start..end`` of the workspace's time zone."""
-    tz = tz or _zone(s, workspace_id)
+    tz = tz or zone_of(s, workspace_id)
     lo = datetime.combine(start, time.min, tzinfo=tz).astimezone(UTC)
     hi = datetime.combine(end + timedelta(days=1), time.min, tzinfo=tz).astimezone(UTC)
     return lo, hi
@@ -329,7 +324,7 @@ def customer_value_pareto(
     cases without a customer are left out of the shares. complaints_per_1000 = complaints /
     customers × 1000. All four tiers are always returned; empty ones are all zero.
     """
-    tz = _zone(s, workspace_id)
+    tz = zone_of(s, workspace_id)
     lo, hi = _bounds(s, workspace_id, start, end, tz)
     year_lo, _ = _bounds(s, workspace_id, end - timedelta(days=REVENUE_DAYS - 1), end, tz)
     customers = set(s.scalars(select(Customer.id).where(Customer.workspace_id == workspace_id)))

@@ -8,31 +8,18 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from liuke.commerce.models import DailySales, ProductLine
 from liuke.complaints.models import CATEGORIES, TIERS, Case
-from liuke.workspaces.models import Workspace
+from liuke.workspaces.clock import local_bounds
+from liuke.workspaces.clock import zone_of as zone_of
 
 CHANNELS = ("web", "email", "api", "phone")
 UNKNOWN_LINE = "unknown"
-
-
-def zone_of(s: Session, workspace_id: int) -> ZoneInfo:
-    return ZoneInfo(
-        s.scalar(select(Workspace.timezone).where(Workspace.id == workspace_id)) or "UTC"
-    )
-
-
-def utc_bounds(zone: ZoneInfo, start: date, end: date) -> tuple[datetime, datetime]:
-    """[start 00:00, end+1 00:00) of local days, in UTC."""
-    lo = datetime.combine(start, time.min, zone).astimezone(UTC)
-    hi = datetime.combine(end + timedelta(days=1), time.min, zone).astimezone(UTC)
-    return lo, hi
 
 
 def check_window(start: date, end: date, max_days: int = 3700) -> None:
@@ -115,7 +102,7 @@ def grid(
     channel_kind: str | None = None,
 ) -> Grid:
     check_window(start, end)
-    lo, hi = utc_bounds(zone_of(s, workspace_id), start, end)
+    lo, hi = local_bounds(zone_of(s, workspace_id), start, end)
     stmt = (
         select(
             Case.category,
@@ -217,7 +204,7 @@ def series(
         raise BadRequest(detail=f"dimension must be one of {', '.join(DIMENSIONS)}")
     check_window(start, end)
     zone = zone_of(s, workspace_id)
-    lo, hi = utc_bounds(zone, start, end)
+    lo, hi = local_bounds(zone, start, end)
     days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
     index = {d: i for i, d in enumerate(days)}
     rows = s.execute(

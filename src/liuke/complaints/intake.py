@@ -11,7 +11,6 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, time
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -27,7 +26,8 @@ from liuke.core.db import utcnow
 from liuke.core.events import emit_many
 from liuke.core.tenancy import scoped
 from liuke.customers.models import Customer
-from liuke.workspaces.models import User, Workspace
+from liuke.workspaces.clock import zone_of
+from liuke.workspaces.models import User
 
 # conversation labels that open a case, and the case kind they open
 LABEL_KINDS = {"complaint": "complaint", "suggestion": "suggestion"}
@@ -309,9 +309,7 @@ def import_cfpb(s: Session, workspace_id: int, path: Path, *, batch: int = 1000)
             )
         )
     )
-    zone = ZoneInfo(
-        s.scalar(select(Workspace.timezone).where(Workspace.id == workspace_id)) or "UTC"
-    )
+    zone = zone_of(s, workspace_id)
     todo = [r for r in rows if f"cfpb-{r.complaint_id}" not in seen]
     now = utcnow()
     for lo in range(0, len(todo), batch):

@@ -34,10 +34,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, case, func, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -58,7 +57,9 @@ from liuke.crm.segments import (
     value_tiers,
 )
 from liuke.customers.models import Customer
-from liuke.workspaces.models import Workspace
+from liuke.workspaces.clock import local_bounds as local_bounds
+from liuke.workspaces.clock import local_today as local_today
+from liuke.workspaces.clock import zone_of as zone_of
 
 # the columns refresh_profiles owns; the risk model's columns are never in an update
 OWN_COLUMNS = (
@@ -78,23 +79,6 @@ CHUNK = 1000
 CREDIT_ATTRIBUTES = ("late_payments_365d", "disputes_365d")
 
 T = TypeVar("T")
-
-
-def zone_of(s: Session, workspace_id: int) -> ZoneInfo:
-    return ZoneInfo(
-        s.scalar(select(Workspace.timezone).where(Workspace.id == workspace_id)) or "UTC"
-    )
-
-
-def local_bounds(zone: ZoneInfo, first: date, last: date) -> tuple[datetime, datetime]:
-    """[first 00:00, last + 1 00:00) of local days, in UTC."""
-    lo = datetime.combine(first, time.min, zone).astimezone(UTC)
-    hi = datetime.combine(last + timedelta(days=1), time.min, zone).astimezone(UTC)
-    return lo, hi
-
-
-def local_today(s: Session, workspace_id: int) -> date:
-    return utcnow().astimezone(zone_of(s, workspace_id)).date()
 
 
 def chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:

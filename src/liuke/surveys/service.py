@@ -45,6 +45,7 @@ from liuke.surveys.models import (
     SurveyInvitation,
     SurveyResponse,
 )
+from liuke.workspaces.clock import zone_of as zone_of
 from liuke.workspaces.models import User, Workspace
 
 log = logging.getLogger(__name__)
@@ -1027,12 +1028,6 @@ def send_periodic(
 
 
 # --- figures ----------------------------------------------------------------------------------
-
-
-def zone_of(s: Session, workspace_id: int) -> ZoneInfo:
-    return ZoneInfo(
-        s.scalar(select(Workspace.timezone).where(Workspace.id == workspace_id)) or "UTC"
-    )
 
 
 def bounds(zone: ZoneInfo, start: date, end: date) -> tuple[datetime, datetime]:
