@@ -18,9 +18,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from liuke.core.db import Database
+from liuke.crm import followups
 from liuke.crm.models import ChurnRecord, CustomerScore, FollowUp, Segment
 from liuke.simulate import simulate_world
-from liuke.simulate.retention import RetentionWork, work_retention
+from liuke.simulate.retention import RetentionWork, visit, work_retention
 from liuke.workspaces import service as ws_service
 from tests.conftest import PASSWORD, WorkspaceCtx
 from tests.simulate.helpers import END
@@ -60,6 +61,10 @@ def test_the_retention_desk_is_worked(
         assert s.scalar(select(func.count()).where(FollowUp.workspace_id == ctx.id)) == sum(
             daily.follow_ups.values()
         )
+        done = s.scalar(
+            select(func.count()).where(FollowUp.workspace_id == ctx.id, FollowUp.status == "done")
+        )
+        assert done == work.visited
         scored = s.scalar(
             select(func.count()).where(
                 CustomerScore.workspace_id == ctx.id, CustomerScore.churn_probability.is_not(None)
@@ -72,6 +77,23 @@ def test_the_retention_desk_is_worked(
     again = run_daily(db, ctx.id, datetime.fromisoformat(daily.as_of), train=False)
     assert again.churn["imported"] == 0 and again.follow_ups["high_risk"] == 0
     assert again.segments.get("joined", 0) == 0 or again.notes
+    # the desk's visits: most tasks already due are done by their assignee, some slip
+    now = datetime.fromisoformat(daily.as_of)
+    with db.session() as s:
+        customer = s.scalar(
+            select(CustomerScore.customer_id).where(CustomerScore.workspace_id == ctx.id).limit(1)
+        )
+        assert customer is not None
+        due = [
+            followups.create(s, ctx.id, customer_id=customer, due_at=now - timedelta(days=3)).id
+            for _ in range(40)
+        ]
+    visited = visit(db, ctx.id, now, seed=1)
+    with db.session() as s:
+        tasks = list(s.scalars(select(FollowUp).where(FollowUp.id.in_(due))))
+    finished = [t for t in tasks if t.status == "done"]
+    assert 28 <= len(finished) <= 39 and visited >= len(finished)
+    assert all(t.completed_by == t.assignee_id and t.outcome for t in finished)
 
 
 def _probabilities(html: str) -> list[float]:

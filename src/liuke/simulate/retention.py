@@ -1,11 +1,11 @@
 """The simulated shop's retention desk, after the conversations and cases exist.
 
 What real people would have done by the last simulated day: CSAT and NPS surveys answered
-(:mod:`liuke.simulate.surveys`); the shop's own economics figures entered by its admin; the
-nightly retention job run (churn records, profiles, the
-churn model, segments, follow-up rules); and lost-customer research calls (流失客户调研) that
-reached part of the churned customers and recorded why they left. A separate seeded stream, so
-the conversations never change.
+(:mod:`liuke.simulate.surveys`); the shop's retention settings entered by its admin; the
+nightly retention job run (churn records, profiles, the churn model, segments, follow-up
+rules); lost-customer research calls (流失客户调研) that reached part of the churned customers
+and recorded why they left; and the follow-up visits already due, mostly done. A separate
+seeded stream, so the conversations never change.
 
 The research answer follows what the customer lived through in their last contact, which is
 how the planted churn works (``simulate.engine``: a bad contact triples the chance of leaving):
@@ -19,16 +19,16 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from liuke.conversations.models import Conversation, ConversationLabel, Message
 from liuke.core.db import Database, utcnow
-from liuke.crm import settings, winback
+from liuke.crm import followups, settings, winback
 from liuke.crm.jobs import DailyReport, run_daily
-from liuke.crm.models import ChurnRecord
+from liuke.crm.models import ChurnRecord, FollowUp
 from liuke.simulate.surveys import SurveysWritten, write_surveys
 from liuke.simulate.text import RUDE_PHRASES
 from liuke.workspaces.models import Workspace
@@ -43,8 +43,24 @@ ANSWERS: dict[str, Sequence[tuple[str, int]]] = {
     "wait": (("attitude", 55), ("competitor", 25), ("other", 20)),
     "good": (("price", 35), ("competitor", 35), ("product", 15), ("other", 15)),
 }
-# the simulated shop's own economics, as its admin would enter them (yuan; margin as a share)
-SHOP_ECONOMICS = {"acquisition_cost": "150.00", "retention_cost": "20.00", "gross_margin": 0.25}
+# the simulated shop's retention settings, as its admin would enter them: its own economics
+# (yuan; margin as a share), and a visit for every customer at 60 % churn risk or more, key
+# account or not (the default visits key accounts only)
+SHOP_SETTINGS = {
+    "acquisition_cost": "150.00",
+    "retention_cost": "20.00",
+    "gross_margin": 0.25,
+    "high_risk": 0.6,
+    "follow_up_high_risk_tiers": ["key_account", "ordinary"],
+}
+# what the desk's visits came to, for tasks due before the last day; the rest stay open, overdue
+VISIT_DONE = 0.9
+OUTCOMES: Sequence[tuple[str, int]] = (
+    ("reached", 45),
+    ("resolved_issue", 25),
+    ("retained", 15),
+    ("not_reached", 15),
+)
 OTHER_DETAIL = ("搬家了，不在配送范围", "暂时不需要了", "公司统一采购", "moved abroad")
 
 
@@ -54,6 +70,7 @@ class RetentionWork:
     surveys: SurveysWritten
     researched: int
     reasons: dict[str, int]
+    visited: int
 
 
 def _last_contacts(s: Session, workspace_id: int) -> dict[int, Conversation]:
@@ -143,7 +160,37 @@ def work_retention(
         surveys = write_surveys(s, workspace_id, seed)
         ws = s.get(Workspace, workspace_id)
         current = dict(((ws.settings if ws is not None else None) or {}).get("retention") or {})
-        settings.save(s, workspace_id, {**SHOP_ECONOMICS, **current})
-    daily = run_daily(db, workspace_id, now or utcnow(), train=True)
+        settings.save(s, workspace_id, {**SHOP_SETTINGS, **current})
+    now = now or utcnow()
+    daily = run_daily(db, workspace_id, now, train=True)
     reasons = research_churn(db, workspace_id, seed)
-    return RetentionWork(daily, surveys, sum(reasons.values()), reasons)
+    visited = visit(db, workspace_id, now, seed)
+    return RetentionWork(daily, surveys, sum(reasons.values()), reasons, visited)
+
+
+def visit(db: Database, workspace_id: int, now: datetime, seed: int = 42) -> int:
+    """The desk's visits: most tasks due before today were done, within a day of their due
+    time, by their assignee; a few were let slip and stay open (the overdue list)."""
+    rng = random.Random(f"retention-visits-{seed}")
+    outcomes, weights = zip(*OUTCOMES, strict=True)
+    done = 0
+    with db.session() as s:
+        tasks = list(
+            s.scalars(
+                select(FollowUp)
+                .where(
+                    FollowUp.workspace_id == workspace_id,
+                    FollowUp.status == "open",
+                    FollowUp.due_at < now - timedelta(days=1),
+                )
+                .order_by(FollowUp.id)
+            )
+        )
+        for task in tasks:
+            if rng.random() >= VISIT_DONE:
+                continue
+            at = min(task.due_at + timedelta(minutes=rng.randint(-600, 1440)), now)
+            outcome = rng.choices(outcomes, weights=weights)[0]
+            followups.complete(s, workspace_id, task.id, outcome, actor_id=task.assignee_id, at=at)
+            done += 1
+    return done
