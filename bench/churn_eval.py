@@ -199,29 +199,6 @@ def show_customer(
             )
 
 
-def hurt_customers(s: Any, workspace_id: int, rude_id: int) -> set[int]:
-    """Customers with at least one bad contact by the simulator's ground-truth definition."""
-    from sqlalchemy import text
-
-    sql = text(
-        """
-        SELECT DISTINCT c.customer_id FROM conversations c
-        JOIN channels ch ON ch.id = c.channel_id
-        LEFT JOIN (SELECT conversation_id, MIN(created_at) AS fa,
-                          MAX(CASE WHEN sender_user_id = :rude THEN 1 ELSE 0 END) AS rude
-                   FROM messages WHERE workspace_id = :ws AND sender_type = 'agent'
-                   GROUP BY conversation_id) m ON m.conversation_id = c.id
-        WHERE c.workspace_id = :ws AND c.customer_id IS NOT NULL AND (
-            m.rude = 1 OR c.status = 'abandoned'
-            OR (c.resolved_at IS NULL AND EXISTS (SELECT 1 FROM conversation_labels l
-                WHERE l.conversation_id = c.id AND l.label = 'complaint'))
-            OR (m.fa IS NOT NULL AND (julianday(m.fa) - julianday(c.created_at)) * 86400.0
-                > CASE WHEN ch.kind = 'email' THEN 86400 ELSE 300 END))
-        """
-    )
-    return {int(r[0]) for r in s.execute(sql, {"ws": workspace_id, "rude": rude_id})}
-
-
 BAD_SERVICE_FEATURES = {
     "bad_contacts_90",
     "long_waits_90",
@@ -247,6 +224,7 @@ def world_figures(db: Any, workspace_id: int, truth: dict[str, Any], model_dir: 
     from liuke.crm import risk
     from liuke.crm.labels import sync_churn_records
     from liuke.crm.models import CustomerScore
+    from liuke.simulate.retention import hurt_customers
 
     end = datetime.fromisoformat(truth["window"]["end"])
     as_of = datetime(end.year, end.month, end.day, tzinfo=UTC) + timedelta(days=1)

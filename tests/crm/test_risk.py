@@ -20,6 +20,7 @@ from liuke.core.errors import BadRequest, NotFound
 from liuke.crm import risk
 from liuke.crm.labels import sync_churn_records
 from liuke.crm.models import ChurnRecord, CustomerScore
+from liuke.simulate.retention import hurt_customers
 from tests.simulate.helpers import SIGNAL_SIZES, Sim, build
 
 
@@ -37,24 +38,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Sim, datet
 
 def _hurt(sim: Sim) -> set[int]:
     """Customers with a bad contact by the simulator's ground-truth definition."""
-    rude = int(sim.truth["signals"]["rude_agent"]["user_id"])
-    rows = sim.rows(
-        """
-        SELECT DISTINCT c.customer_id FROM conversations c JOIN channels ch ON ch.id = c.channel_id
-        LEFT JOIN (SELECT conversation_id, MIN(created_at) AS fa,
-                          MAX(CASE WHEN sender_user_id = :rude THEN 1 ELSE 0 END) AS rude
-                   FROM messages WHERE workspace_id = :ws AND sender_type = 'agent'
-                   GROUP BY conversation_id) m ON m.conversation_id = c.id
-        WHERE c.workspace_id = :ws AND c.customer_id IS NOT NULL AND (
-            m.rude = 1 OR c.status = 'abandoned'
-            OR (c.resolved_at IS NULL AND EXISTS (SELECT 1 FROM conversation_labels l
-                WHERE l.conversation_id = c.id AND l.label = 'complaint'))
-            OR (m.fa IS NOT NULL AND (julianday(m.fa) - julianday(c.created_at)) * 86400.0
-                > CASE WHEN ch.kind = 'email' THEN 86400 ELSE 300 END))
-        """,
-        rude=rude,
-    )
-    return {int(r[0]) for r in rows}
+    with sim.db.session() as s:
+        return hurt_customers(s, sim.ws, int(sim.truth["signals"]["rude_agent"]["user_id"]))
 
 
 def test_train_and_score_find_the_planted_bad_service(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Query, Request, Response
@@ -233,43 +233,24 @@ def _drivers_chart(p: _Page, groups: list[dict[str, Any]]) -> str:
 # --- customer 360 ----------------------------------------------------------------------------
 
 
+M = TypeVar("M", Conversation, Case, SurveyResponse, FollowUp)
+
+
+def _latest(s: DbSession, ws: int, model: type[M], customer_id: int, newest: Any) -> list[M]:
+    """The customer's 20 newest rows of one kind, for a 360 panel."""
+    stmt = scoped(model, ws).where(model.customer_id == customer_id)
+    return list(s.scalars(stmt.order_by(newest.desc()).limit(20)))
+
+
 @router.get("/customers/{customer_id:int}")
 def customer_360(request: Request, s: DbSession, customer_id: int, saved: str = "") -> Response:
     p = _Page(request, s, "risk")
     customer = get_scoped(s, Customer, p.ws, customer_id, "customer")
     score = profiles.score_of(s, p.ws, customer_id)
-    conversations = list(
-        s.scalars(
-            scoped(Conversation, p.ws)
-            .where(Conversation.customer_id == customer_id)
-            .order_by(Conversation.created_at.desc())
-            .limit(20)
-        )
-    )
-    cases = list(
-        s.scalars(
-            scoped(Case, p.ws)
-            .where(Case.customer_id == customer_id)
-            .order_by(Case.received_at.desc())
-            .limit(20)
-        )
-    )
-    surveys = list(
-        s.scalars(
-            scoped(SurveyResponse, p.ws)
-            .where(SurveyResponse.customer_id == customer_id)
-            .order_by(SurveyResponse.submitted_at.desc())
-            .limit(20)
-        )
-    )
-    tasks = list(
-        s.scalars(
-            scoped(FollowUp, p.ws)
-            .where(FollowUp.customer_id == customer_id)
-            .order_by(FollowUp.due_at.desc())
-            .limit(20)
-        )
-    )
+    conversations = _latest(s, p.ws, Conversation, customer_id, Conversation.created_at)
+    cases = _latest(s, p.ws, Case, customer_id, Case.received_at)
+    surveys = _latest(s, p.ws, SurveyResponse, customer_id, SurveyResponse.submitted_at)
+    tasks = _latest(s, p.ws, FollowUp, customer_id, FollowUp.due_at)
     churn = s.scalar(scoped(ChurnRecord, p.ws).where(ChurnRecord.customer_id == customer_id))
     reasons = list(score.churn_reasons) if score is not None else []
     return p.render(

@@ -21,20 +21,22 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from liuke.conversations.models import Conversation, ConversationLabel, Message
+from liuke.conversations.models import Channel, Conversation, ConversationLabel, Message
 from liuke.core.db import Database, utcnow
 from liuke.crm import followups, settings, winback
 from liuke.crm.jobs import DailyReport, run_daily
 from liuke.crm.models import ChurnRecord, FollowUp
+from liuke.simulate.signals import PLANTED
 from liuke.simulate.surveys import SurveysWritten, write_surveys
 from liuke.simulate.text import RUDE_PHRASES
 from liuke.workspaces.models import Workspace
 
 REACH_RATE = 0.65  # research calls that reach the lost customer
-LONG_WAIT_S = 300
+LONG_WAIT_S = PLANTED.long_wait_s
+EMAIL_WAIT_S = PLANTED.long_wait_email_s
 # (reason, weight) by what the last contact was like
 ANSWERS: dict[str, Sequence[tuple[str, int]]] = {
     "rude": (("attitude", 80), ("competitor", 10), ("other", 10)),
@@ -124,6 +126,49 @@ def _experience(s: Session, conversations: list[Conversation]) -> dict[int, str]
         else:
             out[c.id] = "good"
     return out
+
+
+def hurt_customers(s: Session, workspace_id: int, rude_agent_id: int) -> set[int]:
+    """Customers with at least one bad contact by the simulator's own definition (the rude
+    agent replied, the contact was abandoned, a complaint was left unresolved, or the first
+    agent reply came after 300 s on chat, a day on e-mail): the ground truth the churn model's
+    risk list is checked against (tests, bench/churn_eval.py)."""
+    first_reply = (
+        select(
+            Message.conversation_id.label("cid"),
+            func.min(Message.created_at).label("first"),
+            func.max(case((Message.sender_user_id == rude_agent_id, 1), else_=0)).label("rude"),
+        )
+        .where(Message.workspace_id == workspace_id, Message.sender_type == "agent")
+        .group_by(Message.conversation_id)
+        .subquery()
+    )
+    complaint = (
+        select(ConversationLabel.conversation_id)
+        .where(ConversationLabel.label == "complaint")
+        .scalar_subquery()
+    )
+    rows = s.execute(
+        select(
+            Conversation.customer_id,
+            Conversation.created_at,
+            Conversation.status,
+            Conversation.resolved_at.is_(None) & Conversation.id.in_(complaint),
+            Channel.kind,
+            first_reply.c.first,
+            first_reply.c.rude,
+        )
+        .join(Channel, Channel.id == Conversation.channel_id)
+        .outerjoin(first_reply, first_reply.c.cid == Conversation.id)
+        .where(Conversation.workspace_id == workspace_id, Conversation.customer_id.is_not(None))
+    )
+    hurt: set[int] = set()
+    for customer, created, status, unresolved, kind, first, rude in rows:
+        limit = EMAIL_WAIT_S if kind == "email" else LONG_WAIT_S
+        waited = first is not None and (first - created).total_seconds() > limit
+        if rude or status == "abandoned" or unresolved or waited:
+            hurt.add(int(customer))
+    return hurt
 
 
 def research_churn(db: Database, workspace_id: int, seed: int = 42) -> dict[str, int]:
