@@ -54,6 +54,8 @@ __all__ = [
     "REASON_GROUPS",
     "RESOLUTION_GRACE",
     "SERVICE_DAYS",
+    "TIER_VALUES",
+    "VALUE_LABELS",
     "feature_frame",
 ]
 
@@ -153,6 +155,15 @@ LAST_CONTACT_ISSUES: dict[str, tuple[str, str]] = {
     "no_contact": ("近90天无咨询", "no contact in 90 days"),
 }
 """Values of ``last_contact_issue`` (the worst, in this order) and their labels."""
+TIER_VALUES: dict[str, tuple[str, str]] = {
+    "key_account": ("大客户", "key account"),
+    "ordinary": ("普通客户", "ordinary"),
+}
+VALUE_LABELS: dict[str, dict[str, tuple[str, str]]] = {
+    "last_contact_issue": LAST_CONTACT_ISSUES,
+    "tier": TIER_VALUES,
+}
+"""How a categorical feature's values read in a reason, per feature."""
 
 CHURN_SPEC = FeatureSpec(NUMERIC, CATEGORICAL, dict(CHURN_LABELS))
 """What ``risk.train`` fits: every column is its own reason; ``CATEGORY_OF`` groups them."""

@@ -44,8 +44,8 @@ from liuke.crm.churn import ChurnModel, FeatureSpec, Reason
 from liuke.crm.features import (
     CATEGORY_OF,
     CHURN_SPEC,
-    LAST_CONTACT_ISSUES,
     REASON_GROUPS,
+    VALUE_LABELS,
     feature_frame,
 )
 from liuke.crm.models import ChurnRecord, CustomerScore
@@ -327,8 +327,9 @@ def reason_dict(r: Reason) -> dict[str, Any]:
     """How a reason is stored in ``customer_scores.churn_reasons`` (and shown)."""
     group = CATEGORY_OF.get(r.feature, "profile")
     value_zh = value_en = r.value
-    if r.feature == "last_contact_issue" and r.value in LAST_CONTACT_ISSUES:
-        value_zh, value_en = LAST_CONTACT_ISSUES[str(r.value)]
+    labels = VALUE_LABELS.get(r.feature, {})
+    if isinstance(r.value, str) and r.value in labels:
+        value_zh, value_en = labels[r.value]
     return {
         "feature": r.feature,
         "label_zh": r.label_zh,
