@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 
 from liuke.core.db import Database
 from liuke.crm import followups
-from liuke.crm.models import ChurnRecord, CustomerScore, FollowUp, Segment
+from liuke.crm.models import Campaign, ChurnRecord, CustomerScore, FollowUp, Segment
 from liuke.simulate import simulate_world
 from liuke.simulate.retention import RetentionWork, visit, work_retention
 from liuke.workspaces import service as ws_service
@@ -239,6 +239,57 @@ def test_segments_winback_and_economics_pages(
     assert c.get("/customers/economics?retention_rate=2").status_code == 422
 
 
+def test_a_campaign_from_the_winback_page(
+    db: Database, client_for: Callable[..., TestClient], shop: tuple[WorkspaceCtx, RetentionWork]
+) -> None:
+    ctx, work = shop
+    c = client_for(ctx)
+    with db.session() as s:
+        tier = s.scalar(
+            select(Segment.id).where(Segment.workspace_id == ctx.id, Segment.code == "tier:top20")
+        )
+        empty = s.scalar(
+            select(Segment.id).where(
+                Segment.workspace_id == ctx.id, Segment.code == "rfm:general_value"
+            )
+        )
+    name = f"回购券-{uuid.uuid4().hex[:6]}"
+    form = {"name": name, "segment_id": str(tier), "channel": "sms", "holdout_share": "0.2"}
+    r = c.post("/customers/winback/campaigns", data=form, follow_redirects=False)
+    assert r.status_code == 303, r.text
+    again = c.post("/customers/winback/campaigns", data=form, follow_redirects=True)
+    assert 'id="error"' in again.text and name in again.text  # the same name twice: refused
+    page = c.get("/customers/winback").text
+    campaign = re.search(r'<tr data-campaign="(\d+)"><td>' + re.escape(name), page)
+    assert campaign is not None and 'data-action="start"' in page
+    cid = campaign.group(1)
+    assert (
+        c.post(f"/customers/winback/campaigns/{cid}/start", follow_redirects=False).status_code
+        == 303
+    )
+    assert c.post(f"/customers/winback/campaigns/{cid}/start").status_code == 409  # once
+    assert c.post(f"/customers/winback/campaigns/{cid}/pause").status_code == 400
+    assert (
+        c.post(f"/customers/winback/campaigns/{cid}/finish", follow_redirects=False).status_code
+        == 303
+    )
+    if empty is not None:
+        with db.session() as s:
+            from liuke.crm.segment_store import current_members
+
+            nobody = not current_members(s, ctx.id, empty)
+        if nobody:
+            r = c.post(
+                "/customers/winback/campaigns",
+                data={**form, "name": "空分群", "segment_id": str(empty)},
+                follow_redirects=True,
+            )
+            assert 'id="error"' in r.text and "a campaign needs targets" in r.text
+    # the demo's own offer to the key customers gone quiet, started on the last day
+    if work.campaign_id is not None:
+        assert f'<tr data-campaign="{work.campaign_id}">' in page
+
+
 def test_other_workspaces_see_nothing(
     client_for: Callable[..., TestClient],
     make_workspace: Callable[..., WorkspaceCtx],
@@ -271,3 +322,7 @@ def test_other_workspaces_see_nothing(
     )
     assert other.post(f"/customers/{customer}/follow-ups", data={"reason": "x"}).status_code == 404
     assert _probabilities(other.get("/customers").text) == []
+    with db.session() as s:
+        campaign = s.scalar(select(Campaign.id).where(Campaign.workspace_id == ctx.id).limit(1))
+    if campaign is not None:
+        assert other.post(f"/customers/winback/campaigns/{campaign}/finish").status_code == 404

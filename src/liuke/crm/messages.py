@@ -194,6 +194,19 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh_CN": "回购率（目标 vs 对照）",
         "en": "Bought again (targets vs holdout)",
     },
+    "retention.wb.new": {"zh_CN": "新建挽回活动", "en": "New campaign"},
+    "retention.wb.offer": {"zh_CN": "权益 / 话术", "en": "Offer"},
+    "retention.wb.cost": {"zh_CN": "每人触达成本 (¥)", "en": "Cost per contact (¥)"},
+    "retention.wb.holdout": {
+        "zh_CN": "对照组比例（不触达，用于衡量效果）",
+        "en": "Holdout share (not contacted, to measure the effect)",
+    },
+    "retention.wb.not_started": {
+        "zh_CN": "草稿：开始后统计回购与提升",
+        "en": "Draft: results are counted once it starts",
+    },
+    "retention.wb.start": {"zh_CN": "开始", "en": "Start"},
+    "retention.wb.finish": {"zh_CN": "结束", "en": "Finish"},
     "retention.wb.lift": {"zh_CN": "提升", "en": "Lift"},
     "retention.wb.roi": {"zh_CN": "成本 / 增量收入", "en": "Cost / incremental revenue"},
     "retention.eco.panel": {

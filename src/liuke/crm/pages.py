@@ -605,6 +605,7 @@ def winback_page(
     reason: Annotated[str, Query(max_length=16)] = "",
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     saved: str = "",
+    error: Annotated[str, Query(max_length=300)] = "",
 ) -> Response:
     p = _Page(request, s, "winback")
     stmt = winback.churn_query(s, p.ws, winback.ChurnFilter(reason=reason or None))
@@ -626,7 +627,9 @@ def winback_page(
     )
     dist = winback.reason_distribution(s, p.ws)
     campaigns = list(s.scalars(winback.campaign_query(p.ws).order_by(Campaign.id.desc())))
-    results = {c.id: winback.campaign_results(s, p.ws, c.id) for c in campaigns}
+    results = {  # a draft has no results yet
+        c.id: winback.campaign_results(s, p.ws, c.id) for c in campaigns if c.status != "draft"
+    }
 
     def page_url(n: int) -> str:
         return "/customers/winback?" + urlencode({"reason": reason, "page": n})
@@ -646,8 +649,14 @@ def winback_page(
         campaigns=campaigns,
         results=results,
         segments=dict(
-            s.execute(select(Segment.id, Segment.name).where(Segment.workspace_id == p.ws)).all()
+            s.execute(
+                select(Segment.id, Segment.name)
+                .where(Segment.workspace_id == p.ws)
+                .order_by(Segment.kind, Segment.code)
+            ).all()
         ),
+        channels=winback.CHANNELS,
+        error=error,
         saved=saved,
     )
 
@@ -682,6 +691,52 @@ def winback_reason(
     p = _Page(request, s, "winback", WRITE, post=True)
     winback.set_reason(s, p.ws, record_id, reason, detail=detail, actor_id=p.principal.user_id)
     return redirect("/customers/winback?saved=1")
+
+
+@router.post("/customers/winback/campaigns")
+def campaign_create(
+    request: Request,
+    s: DbSession,
+    name: Annotated[str, Form(max_length=200)],
+    segment_id: Annotated[int, Form()],
+    channel: Annotated[str, Form(max_length=16)] = "email",
+    offer: Annotated[str, Form(max_length=2000)] = "",
+    cost_per_contact: Annotated[Decimal, Form(ge=0, le=10**9)] = Decimal("0"),
+    holdout_share: Annotated[float, Form(ge=0, le=0.9)] = 0.1,
+) -> Response:
+    """A draft campaign to a segment's current members; a refusal comes back on the page."""
+    p = _Page(request, s, "winback", MANAGE, post=True)
+    try:
+        winback.create_campaign(
+            s,
+            p.ws,
+            name=name,
+            segment_id=segment_id,
+            channel=channel,
+            offer=offer,
+            cost_per_contact=cost_per_contact,
+            holdout_share=holdout_share,
+            actor_id=p.principal.user_id,
+        )
+    except AppError as exc:
+        if exc.status_code == 404:
+            raise
+        s.rollback()
+        return redirect("/customers/winback?" + urlencode({"error": error_text(exc, p.locale)}))
+    return redirect("/customers/winback?saved=1#campaigns")
+
+
+@router.post("/customers/winback/campaigns/{campaign_id}/{action}")
+def campaign_step(request: Request, s: DbSession, campaign_id: int, action: str) -> Response:
+    """Start a draft campaign (its targets count as contacted) or finish a running one."""
+    p = _Page(request, s, "winback", MANAGE, post=True)
+    if action == "start":
+        winback.start_campaign(s, p.ws, campaign_id)
+    elif action == "finish":
+        winback.finish_campaign(s, p.ws, campaign_id)
+    else:
+        raise BadRequest(detail=f"unknown campaign action {action[:20]!r}: start or finish")
+    return redirect("/customers/winback?saved=1#campaigns")
 
 
 # --- economics -------------------------------------------------------------------------------

@@ -4,7 +4,8 @@ What real people would have done by the last simulated day: CSAT and NPS surveys
 (:mod:`liuke.simulate.surveys`); the shop's retention settings entered by its admin; the
 nightly retention job run (churn records, profiles, the churn model, segments, follow-up
 rules); lost-customer research calls (流失客户调研) that reached part of the churned customers
-and recorded why they left; and the follow-up visits already due, mostly done. A separate
+and recorded why they left; the follow-up visits already due, mostly done; and a win-back
+offer just started to the key customers who have gone quiet. A separate
 seeded stream, so the conversations never change.
 
 The research answer follows what the customer lived through in their last contact, which is
@@ -20,6 +21,7 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
@@ -27,6 +29,7 @@ from sqlalchemy.orm import Session
 from liuke.conversations.models import Channel, Conversation, ConversationLabel, Message
 from liuke.core.db import Database, utcnow
 from liuke.crm import followups, settings, winback
+from liuke.crm import segment_store as store
 from liuke.crm.jobs import DailyReport, run_daily
 from liuke.crm.models import ChurnRecord, FollowUp
 from liuke.simulate.signals import PLANTED
@@ -63,6 +66,7 @@ OUTCOMES: Sequence[tuple[str, int]] = (
     ("retained", 15),
     ("not_reached", 15),
 )
+WINBACK_SEGMENT = "rfm:key_win_back"
 OTHER_DETAIL = ("搬家了，不在配送范围", "暂时不需要了", "公司统一采购", "moved abroad")
 
 
@@ -73,6 +77,7 @@ class RetentionWork:
     researched: int
     reasons: dict[str, int]
     visited: int
+    campaign_id: int | None
 
 
 def _last_contacts(s: Session, workspace_id: int) -> dict[int, Conversation]:
@@ -210,7 +215,30 @@ def work_retention(
     daily = run_daily(db, workspace_id, now, train=True)
     reasons = research_churn(db, workspace_id, seed)
     visited = visit(db, workspace_id, now, seed)
-    return RetentionWork(daily, surveys, sum(reasons.values()), reasons, visited)
+    campaign = launch_campaign(db, workspace_id, now, seed)
+    return RetentionWork(daily, surveys, sum(reasons.values()), reasons, visited, campaign)
+
+
+def launch_campaign(db: Database, workspace_id: int, now: datetime, seed: int = 42) -> int | None:
+    """The shop's manager starts a win-back offer to its key customers who have gone quiet
+    (重要挽留客户), a fifth held out to measure it; None when the segment is empty."""
+    with db.session() as s:
+        segment = store.segment_by_code(s, workspace_id, WINBACK_SEGMENT)
+        if segment is None or not store.current_members(s, workspace_id, segment.id):
+            return None
+        campaign = winback.create_campaign(
+            s,
+            workspace_id,
+            name="重要挽留客户 · 满300减50",
+            segment_id=segment.id,
+            channel="sms",
+            offer="专属满300减50券，7天有效",
+            cost_per_contact=Decimal("2.00"),
+            holdout_share=0.2,
+            seed=seed,
+        )
+        winback.start_campaign(s, workspace_id, campaign.id, at=now)
+        return campaign.id
 
 
 def visit(db: Database, workspace_id: int, now: datetime, seed: int = 42) -> int:
