@@ -1,6 +1,7 @@
 """A manager works the retention desk in a real browser: the risk list and what drives churn,
 a customer's 360 view with the reasons, a follow-up made and completed, the segments with the
-80/20 curve, why lost customers left, and the economics panel, at desk and phone sizes."""
+80/20 curve, satisfaction and the IPA chart, why lost customers left, and the economics panel,
+at desk and phone sizes."""
 
 from __future__ import annotations
 
@@ -112,7 +113,14 @@ def test_manager_works_the_retention_desk(seeded: Seeded, tmp_path: Path) -> Non
             expect(tab.locator("#lorenz-chart")).to_have_attribute("data-chart-ready", "true")
             expect(tab.locator("#rfm-chart")).to_have_attribute("data-chart-ready", "true")
 
-            # 4. why customers left; the economics panel
+            # 4. satisfaction: the weekly trend and the importance-performance chart
+            tab.goto(f"{base}/satisfaction?days=21")
+            expect(tab.locator("#trend-chart")).to_have_attribute("data-chart-ready", "true")
+            ipa = tab.locator(".chart-tall[data-chart]").first
+            expect(ipa).to_have_attribute("data-chart-ready", "true")
+            shots["satisfaction"] = tab.screenshot(path=str(tmp_path / "satisfaction.png"))
+
+            # 5. why customers left; the economics panel
             tab.goto(f"{base}/customers/winback")
             expect(tab.locator("#reasons-chart")).to_have_attribute("data-chart-ready", "true")
             assert "服务态度" in tab.locator("#reasons").inner_text()
