@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from liuke.core.i18n import register_messages
 
 LABELS: dict[str, dict[str, tuple[str, str]]] = {
@@ -283,6 +285,46 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Retention cost (¥ a customer a year)",
     },
 }
+
+# The services' notes are English sentences (the API returns them as they are); the pages show
+# them in the reader's language through these patterns. A note without a pattern shows as is.
+NOTES_ZH: tuple[tuple[str, str], ...] = (
+    (r"annualised from (\d+) days of history", r"按 \1 天的历史年化"),
+    (r"not set by an admin: (.+); figures that need them are left out",
+     r"管理员尚未填写：\1；依赖它们的数字暂不计算"),
+    (r"no churn risk scores yet: revenue at risk is not measured", "尚无流失风险评分：风险收入暂不计算"),
+    (r"no paid orders in the last 365 days", "近 365 天没有付费订单"),
+    (r"no lost customers in this window", "该时间段内没有流失客户"),
+    (r"no reason recorded yet: every lost customer is 'unknown'", "尚未记录任何流失原因：全部为“未知”"),
+    (r"(\d+) of (\d+) reasons are unknown: read the shares with care",
+     r"\2 位流失客户中 \1 位原因未知：占比仅供参考"),
+    (r"only (\d+) customers held out: the lift is a rough guide", r"对照组仅 \1 人：提升仅供粗略参考"),
+    (r"no holdout: the lift and the incremental revenue cannot be measured",
+     "没有对照组：无法衡量提升与增量收入"),
+    (r"running: figures up to now", "进行中：数据截至目前"),
+    (r"no profiles yet: refresh the profiles first", "尚无客户画像：请先刷新客户画像"),
+    (r"no customer paid for an order in the 365 days: there is no revenue to split",
+     "近 365 天没有客户付费：没有可分摊的收入"),
+)  # fmt: skip
+
+
+def note_text(note: str, locale: str) -> str:
+    """A service note in the page's language (English notes pass through unchanged); a note
+    made of several joined by "; " is translated part by part."""
+    if not locale.startswith("zh"):
+        return note
+
+    def one(part: str) -> str | None:
+        for pattern, zh in NOTES_ZH:
+            if re.fullmatch(pattern, part):
+                return re.sub(pattern, zh, part)
+        return None
+
+    whole = one(note)
+    if whole is not None:
+        return whole
+    return "；".join(one(part) or part for part in note.split("; "))
+
 
 register_messages(
     MESSAGES

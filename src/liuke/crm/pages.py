@@ -15,7 +15,6 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, Query, Request, Response
 from sqlalchemy import func, select
 
-import liuke.crm.messages  # noqa: F401  (registers the page strings)
 from liuke.complaints.models import OPEN_STATUSES, Case
 from liuke.conversations.models import Conversation
 from liuke.core.db import utcnow
@@ -25,6 +24,7 @@ from liuke.core.pagination import fetch_page
 from liuke.core.tenancy import get_scoped, scoped
 from liuke.crm import economics, followups, profiles, risk, winback
 from liuke.crm import segment_store as store
+from liuke.crm.messages import note_text  # (importing it registers the page strings)
 from liuke.crm.models import (
     CHURN_REASONS,
     FOLLOW_UP_KINDS,
@@ -97,6 +97,7 @@ class _Page:
             tab=self.tab,
             fmt=self.fmt,
             lbl=self.label,
+            note=lambda text: note_text(text, self.locale),
             zh=self.zh,
             can_write=self.principal.can(WRITE),
             can_manage=self.principal.can(MANAGE),
