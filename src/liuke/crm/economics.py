@@ -41,8 +41,8 @@ from sqlalchemy.orm import Session
 
 from liuke.commerce.models import Order
 from liuke.core.errors import BadRequest
-from liuke.crm.models import ChurnRecord, CustomerScore
-from liuke.crm.profiles import local_bounds, zone_of
+from liuke.crm.models import ChurnRecord
+from liuke.crm.profiles import local_bounds, risk_summary, zone_of
 from liuke.crm.segments import WINDOW_DAYS
 from liuke.crm.settings import settings_of
 
@@ -268,14 +268,9 @@ def panel(s: Session, workspace_id: int, as_of: date) -> Panel:
     active, revenue = int(active or 0), _money(Decimal(revenue or 0))
     arpc = _money(revenue / active) if active else None
     retention = observed_retention(s, workspace_id, as_of)
-    at_risk, scored = s.execute(
-        select(
-            func.sum(CustomerScore.churn_probability * CustomerScore.monetary),
-            func.count(CustomerScore.churn_probability),
-        ).where(CustomerScore.workspace_id == workspace_id)
-    ).one()
-    scored = int(scored or 0)
     conf = settings_of(s, workspace_id)
+    risk = risk_summary(s, workspace_id, conf.high_risk)
+    scored = risk.scored
     notes = []
     if not conf.economics_configured:
         unset = [
@@ -306,6 +301,6 @@ def panel(s: Session, workspace_id: int, as_of: date) -> Panel:
         )
     return Panel(
         as_of, active, revenue, arpc, retention,
-        _money(Decimal(str(at_risk))) if scored and at_risk is not None else None,
+        risk.revenue_at_risk,
         scored, conf.economics_configured, result, notes,
     )  # fmt: skip

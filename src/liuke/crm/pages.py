@@ -19,7 +19,7 @@ from liuke.complaints.models import OPEN_STATUSES, Case
 from liuke.conversations.models import Conversation
 from liuke.core.db import utcnow
 from liuke.core.errors import AppError, BadRequest
-from liuke.core.i18n import error_text
+from liuke.core.i18n import error_text, translate
 from liuke.core.pagination import fetch_page
 from liuke.core.tenancy import get_scoped, scoped
 from liuke.crm import economics, followups, profiles, risk, winback
@@ -76,8 +76,6 @@ class _Page:
         self.fmt = Fmt(self.locale, profiles.zone_of(s, self.ws))
 
     def label(self, group: str, key: str | None) -> str:
-        from liuke.core.i18n import translate
-
         return "—" if key is None else translate(f"retention.{group}.{key}", self.locale)
 
     def names(self) -> dict[int, str]:
@@ -162,15 +160,7 @@ def risk_list(
         )
     )
     conf = settings_of(s, p.ws)
-    scored, high, at_risk, as_of, model = s.execute(
-        select(
-            func.count(CustomerScore.churn_probability),
-            func.count().filter(CustomerScore.churn_probability >= conf.high_risk),
-            func.sum(CustomerScore.churn_probability * CustomerScore.monetary),
-            func.max(CustomerScore.as_of),
-            func.max(CustomerScore.model_version),
-        ).where(CustomerScore.workspace_id == p.ws)
-    ).one()
+    summary = profiles.risk_summary(s, p.ws, conf.high_risk)
     report = risk.load_report(p.ws)
     drivers = (report or {}).get("groups") or []
     filters = {
@@ -199,11 +189,11 @@ def risk_list(
         segments=list(s.scalars(store.segment_query(p.ws).order_by(Segment.code))),
         open_followups=open_followups,
         high_risk=conf.high_risk,
-        scored=int(scored or 0),
-        high=int(high or 0),
-        at_risk=at_risk,
-        as_of=as_of,
-        model=model or "—",
+        scored=summary.scored,
+        high=summary.high,
+        at_risk=summary.revenue_at_risk,
+        as_of=summary.as_of,
+        model=summary.model_version or "—",
         reason_text=lambda r: _reason_text(p, r),
         drivers_chart=_drivers_chart(p, drivers) if drivers else None,
         report=report,
@@ -480,8 +470,6 @@ def segment_detail(
 
 
 def _history_chart(p: _Page, history: list[store.HistoryDay]) -> str:
-    from liuke.core.i18n import translate
-
     return _chart(
         {
             "grid": {"left": 50, "right": 50, "top": 30, "bottom": 40},

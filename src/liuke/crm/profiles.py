@@ -320,6 +320,34 @@ RISK_ORDER = (
 )
 
 
+@dataclass(frozen=True)
+class RiskSummary:
+    """The stored risk scores of a workspace in a few figures (risk list, economics panel)."""
+
+    scored: int  # customers with a churn probability
+    high: int  # of them at or above the high-risk threshold
+    revenue_at_risk: Decimal | None  # sum of churn probability x 365-day revenue
+    as_of: date | None
+    model_version: str | None
+
+
+def risk_summary(s: Session, workspace_id: int, high_risk: float) -> RiskSummary:
+    scored, high, at_risk, as_of, model = s.execute(
+        select(
+            func.count(CustomerScore.churn_probability),
+            func.count().filter(CustomerScore.churn_probability >= high_risk),
+            func.sum(CustomerScore.churn_probability * CustomerScore.monetary),
+            func.max(CustomerScore.as_of),
+            func.max(CustomerScore.model_version),
+        ).where(CustomerScore.workspace_id == workspace_id)
+    ).one()
+    scored = int(scored or 0)
+    money = (
+        Decimal(str(at_risk)).quantize(Decimal("0.01")) if scored and at_risk is not None else None
+    )
+    return RiskSummary(scored, int(high or 0), money, as_of, model or None)
+
+
 def score_of(s: Session, workspace_id: int, customer_id: int) -> CustomerScore | None:
     return s.scalar(
         select(CustomerScore).where(
