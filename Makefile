@@ -31,7 +31,7 @@ browser:
 	  else echo "WARNING: chromium/fonts-noto-cjk missing and not root: browser tests will skip"; fi; \
 	fi
 
-demo: setup
+demo: setup browser
 	$(BIN)/liuke demo
 
 serve: setup

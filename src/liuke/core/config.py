@@ -29,6 +29,10 @@ class Settings(BaseSettings):
     dispatch_interval_s: float = Field(default=1.0, gt=0)
     dispatch_in_process: bool = Field(default=True)
     static_vendor_dir: Path = Field(default=Path("node_modules"))
+    chromium_path: Path = Field(
+        default=Path("/usr/bin/chromium"),
+        description="headless Chromium for PDF reports (Debian package chromium)",
+    )
     model_dir: Path = Field(default=Path("var/models"), description="trained model files")
     analytics_snapshot_dir: Path | None = Field(
         default=None, description="Parquet snapshot folder the duckdb analytics engine reads"

@@ -1,0 +1,1 @@
+"""Management reports: the web page, PDF and XLSX renderings of one report."""
