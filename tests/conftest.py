@@ -133,7 +133,12 @@ def workspace(make_workspace: Callable[..., WorkspaceCtx]) -> WorkspaceCtx:
 
 @pytest.fixture
 def app_settings(db: Database) -> Settings:
-    return Settings(database_url=db.url, dispatch_in_process=False, max_body_bytes=200_000)
+    return Settings(
+        database_url=db.url,
+        dispatch_in_process=False,
+        reports_in_process=False,
+        max_body_bytes=200_000,
+    )
 
 
 @pytest.fixture

@@ -615,7 +615,7 @@ PUBLIC_TOKEN_ROUTES = {
 
 
 def openapi(db: Database) -> dict[str, Any]:
-    settings = Settings(database_url=db.url, dispatch_in_process=False)
+    settings = Settings(database_url=db.url, dispatch_in_process=False, reports_in_process=False)
     return create_app(settings, db).openapi()
 
 

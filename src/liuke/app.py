@@ -28,6 +28,9 @@ from liuke.crm.pages import router as retention_pages
 from liuke.customers.api import router as customers_router
 from liuke.quality.api import router as quality_router
 from liuke.quality.pages import router as quality_pages
+from liuke.reports.api import router as reports_router
+from liuke.reports.pages import router as reports_pages
+from liuke.reports.scheduler import run_due
 from liuke.surveys.api import router as surveys_router
 from liuke.surveys.pages import router as surveys_pages
 from liuke.web.pages import mount_pages
@@ -50,6 +53,17 @@ async def _dispatch_loop(db: Database, interval: float) -> None:
         await asyncio.sleep(interval)
 
 
+async def _report_loop(db: Database, settings: Settings) -> None:
+    """Run due scheduled reports in the background (each in a thread: Chromium is blocking)."""
+    while True:
+        try:
+            for outcome in await asyncio.to_thread(run_due, db, settings):
+                log.info("scheduled report: %s", outcome)
+        except Exception:
+            log.exception("scheduled reports failed; retrying")
+        await asyncio.sleep(settings.reports_check_s)
+
+
 def _log_failure(task: asyncio.Task[Any]) -> None:
     if not task.cancelled() and task.exception() is not None:
         log.error("warming the analytics cache failed", exc_info=task.exception())
@@ -61,9 +75,11 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        task = None
+        tasks = []
         if settings.dispatch_in_process:
-            task = asyncio.create_task(_dispatch_loop(db, settings.dispatch_interval_s))
+            tasks.append(asyncio.create_task(_dispatch_loop(db, settings.dispatch_interval_s)))
+        if settings.reports_in_process:
+            tasks.append(asyncio.create_task(_report_loop(db, settings)))
         if settings.analytics_warm:
             warming = asyncio.create_task(
                 asyncio.to_thread(warm_overviews, settings, db, app.state.analytics_cache)
@@ -72,7 +88,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         try:
             yield
         finally:
-            if task is not None:
+            for task in tasks:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
@@ -98,6 +114,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         complaints_router,
         surveys_router,
         retention_router,
+        reports_router,
         analytics_router,
         events_router,
     ):
@@ -112,5 +129,6 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.include_router(analytics_pages)
     app.include_router(surveys_pages)
     app.include_router(retention_pages)
+    app.include_router(reports_pages)
     mount_pages(app)
     return app

@@ -30,6 +30,7 @@ from liuke.core.i18n import translate
 from liuke.crm.cli import app as retention_app
 from liuke.quality.cli import app as quality_app
 from liuke.quality.cli import backfill as quality_backfill
+from liuke.reports.cli import app as report_app
 from liuke.surveys.cli import app as surveys_app
 
 app = typer.Typer(help="liuke 留客 — customer service that keeps customers.", no_args_is_help=True)
@@ -44,6 +45,7 @@ app.add_typer(analytics_app, name="analytics")
 app.add_typer(complaints_app, name="complaints")
 app.add_typer(surveys_app, name="surveys")
 app.add_typer(retention_app, name="retention")
+app.add_typer(report_app, name="report")
 console = Console()
 err = Console(stderr=True)
 

@@ -8,6 +8,7 @@ from liuke.core.db import Base
 from liuke.crm import models as crm_models
 from liuke.customers import models as customers_models
 from liuke.quality import models as quality_models
+from liuke.reports import models as reports_models
 from liuke.surveys import models as surveys_models
 from liuke.workspaces import models as workspaces_models
 
@@ -20,6 +21,7 @@ __all__ = [
     "crm_models",
     "customers_models",
     "quality_models",
+    "reports_models",
     "surveys_models",
     "workspaces_models",
 ]

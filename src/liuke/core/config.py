@@ -28,6 +28,12 @@ class Settings(BaseSettings):
     max_page_size: int = Field(default=200, ge=1)
     dispatch_interval_s: float = Field(default=1.0, gt=0)
     dispatch_in_process: bool = Field(default=True)
+    reports_in_process: bool = Field(
+        default=True, description="liuke serve runs due scheduled reports itself (else: cron)"
+    )
+    reports_check_s: float = Field(
+        default=60.0, gt=0, description="how often to look for due reports"
+    )
     static_vendor_dir: Path = Field(default=Path("node_modules"))
     chromium_path: Path = Field(
         default=Path("/usr/bin/chromium"),

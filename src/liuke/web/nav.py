@@ -47,7 +47,7 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("quality", "/quality", ("analytics.read",), built=True),
     NavItem("satisfaction", "/satisfaction", ("retention.read",), built=True),
     NavItem("analytics", "/analytics", ("analytics.read",), built=True),
-    NavItem("reports", "/reports", ("analytics.read",)),
+    NavItem("reports", "/reports", ("reports.read",), built=True),
     NavItem("settings", "/settings", _SETTINGS_PERMS),
 )
 

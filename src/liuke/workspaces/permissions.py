@@ -36,6 +36,11 @@ PERMISSIONS: dict[str, tuple[str, str]] = {
         "管理问卷、客户分群、挽回活动与流失模型",
         "Manage surveys, segments, win-back campaigns and the churn model",
     ),
+    "reports.read": ("查看管理报告", "View management reports"),
+    "reports.manage": (
+        "生成与发送管理报告、编辑报告模板",
+        "Generate and send management reports, edit report templates",
+    ),
 }
 ALL_PERMISSIONS = frozenset(PERMISSIONS)
 
@@ -63,6 +68,8 @@ BUILTIN_ROLES: dict[str, frozenset[str]] = {
             "retention.read",
             "retention.write",
             "retention.manage",
+            "reports.read",
+            "reports.manage",
         }
     ),
     "agent": frozenset(
