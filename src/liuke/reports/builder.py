@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
@@ -41,6 +42,7 @@ from liuke.crm import followups, profiles, risk, winback
 from liuke.crm.models import ChurnRecord, FollowUp
 from liuke.crm.settings import settings_of as retention_settings
 from liuke.quality import service as quality
+from liuke.quality.models import Inspection, InspectionHit
 from liuke.reports import effects
 from liuke.reports.document import (
     DOCUMENT_VERSION,
@@ -128,6 +130,8 @@ class Build:
     thresholds: dict[str, float]
     findings: list[Finding] = field(default_factory=list)  # the diagnosis, computed once
     candidates: list[effects.Candidate] = field(default_factory=list)
+    model_dir: Path | None = None  # the churn model's folder (settings.model_dir)
+    notes: list[str] = field(default_factory=list)  # for the recommendations' note
     cache: dict[str, Any] = field(default_factory=dict)  # reads shared by the effect estimates
 
     @property
@@ -448,6 +452,7 @@ def complaints_section(b: Build) -> Section:
             grid_rows,
         )
     )
+    line_names = {ln.id: ln.name for ln in cur.lines}
     alerts = list(
         b.s.scalars(
             select(ComplaintAlert)
@@ -487,11 +492,11 @@ def complaints_section(b: Build) -> Section:
         )
     )
     for a in alerts[: b.top_n]:
-        label = str(a.cell.get("label", a.cell_key))
+        label = alert_label(b, a.cell, line_names)
         sec.findings.append(
             b.t(
-                f"控制图预警：{label} 在 {a.first_period}–{a.last_period} 超出控制限，峰值 {a.peak_count} 件（中心线 {a.center:.1f}），已升级至{a.department or '负责部门'}。",
-                f"Control-chart alert: {label} out of control {a.first_period}–{a.last_period}, peak {a.peak_count} (center {a.center:.1f}), escalated to {a.department or 'the owner'}.",
+                f"控制图预警：「{label}」在 {a.first_period}–{a.last_period} 超出控制限，峰值 {a.peak_count} 件（每万单 {a.peak_rate:.1f}，中心线 {a.center:.1f}），已升级至{a.department or '负责部门'}。",
+                f"Control-chart alert: '{label}' out of control {a.first_period}–{a.last_period}, peak {a.peak_count} ({a.peak_rate:.1f} per 10k orders, center {a.center:.1f}), escalated to {a.department or 'the owner'}.",
             )
         )
         b.candidates.append(effects.alert_candidate(b, a, label))
@@ -553,6 +558,24 @@ def complaints_section(b: Build) -> Section:
     return sec
 
 
+def alert_label(b: Build, cell: dict[str, Any], lines: dict[int, str]) -> str:
+    """An alert's cell in the reader's words: 产品质量 / 手机数码, not product_quality / 1."""
+    group = {"category": "category", "customer_tier": "tier", "channel_kind": "channel"}
+    parts = []
+    for key, value in sorted(cell.items()):
+        if key == "label":
+            continue
+        if key == "product_line_id":
+            parts.append(
+                lines.get(int(value), g.UNKNOWN_LINE) if value is not None else g.UNKNOWN_LINE
+            )
+        elif key in group:
+            parts.append(translate(f"complaints.{group[key]}.{value}", b.locale))
+        else:
+            parts.append(str(value))
+    return " / ".join(parts) or str(cell.get("label", ""))
+
+
 def _float(x: Decimal | float | None) -> float | None:
     return None if x is None else float(x)
 
@@ -600,39 +623,49 @@ def quality_section(b: Build) -> Section:
     n_prev = sum(a.inspections for a in before)
     mean = sum(a.mean_score * a.inspections for a in agents) / n if n else None
     mean_prev = sum(a.mean_score * a.inspections for a in before) / n_prev if n_prev else None
-    attitude = sum(a.hits_by_kind.get("attitude", 0) for a in agents)
+    flagged = _flagged_conversations(b, lo, hi)
+
+    def share(a: quality.AgentQuality, kind: str) -> float:
+        return flagged.get(a.agent_id, {}).get(kind, 0) / a.inspections if a.inspections else 0.0
+
+    attitude = sum(flagged.get(a.agent_id, {}).get("attitude", 0) for a in agents)
     team_rate = attitude / n if n else 0.0
     sec.kpis = [
         Kpi("inspections", b.t("质检会话", "Inspected conversations"), "count", n, n_prev,
             (n / n_prev - 1) if n_prev else None),
         Kpi("mean_score", b.t("平均质检分", "Mean score"), "num", mean, mean_prev,
             (mean / mean_prev - 1) if mean is not None and mean_prev else None),
-        Kpi("attitude_rate", b.t("态度问题率", "Attitude hits per conversation"), "share",
-            team_rate if n else None),
+        Kpi("attitude_rate", b.t("态度问题会话占比", "Conversations with attitude problems"),
+            "share", team_rate if n else None),
     ]  # fmt: skip
     rows = []
-    for a in sorted(agents, key=lambda a: (-a.rate("attitude"), a.mean_score))[: b.top_n]:
-        rows.append([a.name, a.inspections, a.mean_score, a.rate("attitude"),
-                     a.rate("forbidden_phrase"), a.rate("perfunctory")])  # fmt: skip
-        others = (attitude - a.hits_by_kind.get("attitude", 0)) / max(n - a.inspections, 1)
-        if a.rate("attitude") >= 0.05 and a.rate("attitude") >= 3 * max(others, 0.001):
+    for a in sorted(agents, key=lambda a: (-share(a, "attitude"), a.mean_score))[: b.top_n]:
+        rows.append([a.name, a.inspections, a.mean_score, share(a, "attitude"),
+                     share(a, "forbidden_phrase"), share(a, "perfunctory")])  # fmt: skip
+        mine = share(a, "attitude")
+        rest_n = flagged.get(a.agent_id, {}).get("attitude", 0)
+        others = (attitude - rest_n) / max(n - a.inspections, 1)
+        if mine >= 0.05 and mine >= 3 * max(others, 0.001):
             sec.findings.append(
                 b.t(
-                    f"客服 {a.name} 的态度问题率为 {_pct(a.rate('attitude'))}，是其他人（{_pct(others)}）的 {a.rate('attitude') / max(others, 0.001):.0f} 倍。",
-                    f"Agent {a.name} has attitude hits in {_pct(a.rate('attitude'))} of conversations, {a.rate('attitude') / max(others, 0.001):.0f}× the others ({_pct(others)}).",
+                    f"客服 {a.name} 有 {_pct(mine)} 的会话出现态度问题，是其他人（{_pct(others)}）的 {mine / max(others, 0.001):.0f} 倍。",
+                    f"Agent {a.name} shows attitude problems in {_pct(mine)} of conversations, {mine / max(others, 0.001):.0f}× the others ({_pct(others)}).",
                 )
             )
-            b.candidates.append(effects.attitude_candidate(b, a, others))
+            b.candidates.append(effects.attitude_candidate(b, a, mine, others))
     sec.tables.append(
         Table(
-            b.t("需关注的客服（按态度问题率）", "Agents to watch (by attitude hits)"),
+            b.t(
+                "需关注的客服（按态度问题会话占比）",
+                "Agents to watch (by conversations with attitude problems)",
+            ),
             [
                 b.t("客服", "Agent"),
                 b.t("质检会话", "Inspected"),
                 b.t("平均分", "Mean score"),
-                b.t("态度问题率", "Attitude"),
-                b.t("禁语率", "Forbidden phrases"),
-                b.t("敷衍率", "Perfunctory"),
+                b.t("态度问题", "Attitude"),
+                b.t("禁语", "Forbidden phrases"),
+                b.t("敷衍", "Perfunctory"),
             ],
             ["text", "count", "num", "share", "share", "share"],
             rows,
@@ -685,6 +718,28 @@ def quality_section(b: Build) -> Section:
     if not n:
         sec.notes.append(b.t("本期没有质检记录。", "No inspections in this period."))
     return sec
+
+
+def _flagged_conversations(b: Build, lo: Any, hi: Any) -> dict[int, dict[str, int]]:
+    """Per agent, the inspected conversations with at least one (not overturned) hit of each
+    kind: a share of conversations reads plainly, hits per conversation can pass 100%."""
+    rows = b.s.execute(
+        select(Inspection.agent_id, InspectionHit.kind, func.count(func.distinct(Inspection.id)))
+        .join(InspectionHit, InspectionHit.inspection_id == Inspection.id)
+        .where(
+            Inspection.workspace_id == b.workspace_id,
+            Inspection.ended_at >= lo,
+            Inspection.ended_at < hi,
+            Inspection.agent_id.is_not(None),
+            InspectionHit.agent_id == Inspection.agent_id,
+            (InspectionHit.verdict.is_(None)) | (InspectionHit.verdict != "overturned"),
+        )
+        .group_by(Inspection.agent_id, InspectionHit.kind)
+    ).all()
+    out: dict[int, dict[str, int]] = defaultdict(dict)
+    for agent, kind, n in rows:
+        out[int(agent or 0)][str(kind)] = int(n)
+    return out
 
 
 def _finding_label(b: Build, f: Finding) -> str:
@@ -826,7 +881,7 @@ def retention_section(b: Build) -> Section:
         Kpi("revenue_at_risk", b.t("风险营收", "Revenue at risk"), "money",
             _float(summary.revenue_at_risk)),
     ]  # fmt: skip
-    report = risk.load_report(b.workspace_id)
+    report = risk.load_report(b.workspace_id, b.model_dir)
     groups = (report or {}).get("groups") or []
     if groups:
         rows = sorted(groups, key=lambda x: float(x.get("share", 0)))
@@ -998,7 +1053,7 @@ def warning_section(b: Build) -> Section:
         )
     sec.findings.append(complaint_warning.text(w, b.locale).split("\n")[2])
     for a in w.new_alerts:
-        label = str(a.cell.get("label", a.cell_key))
+        label = alert_label(b, a.cell, w.lines)
         sec.findings.append(
             b.t(
                 f"当日预警：{label}（{', '.join(a.rules)}），已升级至{a.department or '负责部门'}。",
@@ -1055,12 +1110,19 @@ def build(
     with _engine(settings) as engine:
         ctx = analytics.context(s, workspace_id)
         b = Build(s, engine, ctx, workspace_id, period, period.previous(), locale,
-                  {**DEFAULT_THRESHOLDS, **thresholds})  # fmt: skip
+                  {**DEFAULT_THRESHOLDS, **thresholds}, model_dir=settings.model_dir)  # fmt: skip
         if any(k in sections for k in ("quality", "service")) and period.days > 1:
             b.findings = analytics.diagnosis_of(engine, ctx, period.start, period.end)
             b.candidates += [c for f in b.findings if (c := effects.finding_candidate(b, f))]
+            hours: dict[str, list[Finding]] = defaultdict(list)
+            for f in b.findings:
+                if f.dimension == "hour":
+                    hours[f.metric].append(f)
+            b.candidates += [effects.hour_candidate(b, m, fs) for m, fs in hours.items()]
         built = [BUILDERS[key](b) for key in sections]
     recs = effects.rank(b, b.candidates)
+    if b.candidates:
+        effects.note_missing_model(b)
     name = report_name(period.kind, locale)
     return Document(
         version=DOCUMENT_VERSION,
@@ -1100,14 +1162,14 @@ def _headline(b: Build, sections: list[Section], recs: Sequence[Any]) -> list[st
         if sec and sec.findings:
             out.append(sec.findings[0])
     if recs:
-        lost = sum(r.effect for r in recs)
+        lost = float(b.cache.get("union_effect", 0.0))
         out.append(
             b.t(
                 f"下列 {len(recs)} 项问题涉及的客户，预计超额流失营收约 {show(lost, 'money')}；首要行动：{recs[0].title}。",
                 f"The customers touched by the {len(recs)} problems below carry about {show(lost, 'money')} of excess revenue at risk; first: {recs[0].title}.",
             )
         )
-    return out
+    return out + b.notes
 
 
 def thresholds_with_defaults(raw: dict[str, Any] | None) -> dict[str, float]:

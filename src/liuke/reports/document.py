@@ -12,8 +12,11 @@ from datetime import date, datetime
 from typing import Any, Literal
 
 # How a column's raw values read: counts and amounts are numbers in the XLSX, shares and
-# changes are fractions (0.123 reads 12.3%), seconds are durations.
-ColumnKind = Literal["text", "count", "num", "share", "change", "money", "seconds", "date"]
+# changes are fractions (0.123 reads 12.3%), seconds are durations; an amount is an estimate
+# in whole yuan, money is exact to the fen.
+ColumnKind = Literal[
+    "text", "count", "num", "share", "change", "money", "amount", "seconds", "date"
+]
 Verdict = Literal["better", "worse", "flat", "n/a"]
 
 DOCUMENT_VERSION = 1

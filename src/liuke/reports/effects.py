@@ -1,36 +1,47 @@
 """Recommended improvements ranked by expected effect.
 
-Every problem a report finds (an agent worse than peers, an hour with missed contacts, a
-channel that converts badly, a complaint spike, an attribute customers rate low) touched a set
-of customers in the period. The expected effect of fixing it is the revenue those customers are
-expected to take with them *beyond* what a typical contacted customer would:
+Every problem a report finds (an agent worse than peers, hours with missed contacts, a channel
+that converts badly, a complaint spike, an attribute customers rate low) touched a set of
+customers in the period. Its expected effect is the revenue those customers are expected to
+keep if the problem had not happened, by the workspace's own churn model (crm/risk.py):
 
-    effect = max(0, sum over touched customers of (p_i - p_ref) x revenue_i)
+    effect = sum over touched customers of (p_i - p_i') x revenue_i
 
-where p_i is the customer's stored churn probability (the nightly churn model), revenue_i their
-365-day revenue, and p_ref the mean probability of every customer contacted in the period. A
-channel that converts badly also loses orders outright: lost orders = conversations x (rest's
-rate - its rate), valued at the period's mean order value, added to the effect.
+where p_i is the customer's churn probability from their features at the end of the period,
+p_i' the probability with the problem's features set to what a clean experience gives (no
+rude-agent hits for an attitude problem, no long waits for a speed problem, no abandoned
+contacts for missed hours, no transfers, no unresolved complaints), and revenue_i their
+365-day revenue. A channel or agent that converts badly also loses orders outright: lost
+orders = conversations x (the rest's rate - its rate) at the period's mean order value.
 
-This is an association, not a causal estimate: it says where the money at risk sits, which is
-what a manager needs to order the work. Without churn scores the effect is 0 and the ranking
-falls back to the number of customers touched; the report says so.
+It is the model's estimate, not an experiment: it says where the money at risk sits, which is
+what orders the work. The cleared features count the customer's last 90 days, so an effect is
+an upper bound for the problem's own share. Without a trained churn model the effect is 0 and
+problems rank by the customers they touched; the report says so.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import pandas as pd
 from sqlalchemy import func, select
+from threadpoolctl import threadpool_limits
 
 from liuke.analytics.catalogue import BY_NAME, DIMENSION_BY_NAME
 from liuke.analytics.diagnosis import Finding
 from liuke.commerce.models import Order
 from liuke.complaints.models import Case, ComplaintAlert
-from liuke.conversations.models import Conversation
-from liuke.crm.models import CustomerScore
+from liuke.conversations.models import Channel, Conversation
+from liuke.core.db import utcnow
+from liuke.core.errors import NotFound
+from liuke.crm import risk
+from liuke.crm.features import CHURN_SPEC, LONG_WAIT_SECONDS, feature_frame
+from liuke.quality.models import InspectionHit
 from liuke.quality.service import AgentQuality
 from liuke.reports.document import Recommendation
 from liuke.surveys.models import QuestionnaireVersion, SurveyResponse
@@ -41,6 +52,8 @@ if TYPE_CHECKING:
     from liuke.reports.builder import Build
 
 MAX_RECOMMENDATIONS = 8
+MAX_EVIDENCE = 2  # the summary page must hold every action
+REVENUE_CAP_QUANTILE = 0.95
 RESPONSE_METRICS = (
     "first_response_time",
     "agent_first_response_time",
@@ -61,15 +74,94 @@ class Candidate:
     source: str
     customers: set[int] = field(default_factory=set)
     direct: float = 0.0  # revenue lost outright (orders not made)
+    fixes: set[str] = field(default_factory=set)  # keys of FIXES this problem's fix clears
+
+
+def _fix_attitude(f: pd.DataFrame) -> None:
+    f["bad_contacts_90"] = (f["bad_contacts_90"] - f["quality_hits_90"]).clip(lower=0)
+    f["quality_hits_90"] = 0
+    f.loc[f["last_contact_issue"] == "rude_agent", "last_contact_issue"] = "none"
+
+
+def _fix_wait(f: pd.DataFrame) -> None:
+    f["bad_contacts_90"] = (f["bad_contacts_90"] - f["long_waits_90"]).clip(lower=0)
+    f["long_waits_90"] = 0
+    f.loc[f["last_contact_issue"] == "long_wait", "last_contact_issue"] = "none"
+
+
+def _fix_missed(f: pd.DataFrame) -> None:
+    f["bad_contacts_90"] = (f["bad_contacts_90"] - f["abandoned_90"]).clip(lower=0)
+    f["abandoned_90"] = 0
+    f.loc[f["last_contact_issue"] == "abandoned", "last_contact_issue"] = "none"
+
+
+def _fix_transfers(f: pd.DataFrame) -> None:
+    f["transfers_90"] = 0
+
+
+def _fix_complaints(f: pd.DataFrame) -> None:
+    f["unresolved_complaints"] = 0
+    f.loc[f["last_contact_issue"] == "unresolved_complaint", "last_contact_issue"] = "none"
+
+
+FIXES = {
+    "attitude": _fix_attitude,
+    "wait": _fix_wait,
+    "missed": _fix_missed,
+    "transfers": _fix_transfers,
+    "complaints": _fix_complaints,
+}
+METRIC_FIX: dict[str, str] = {
+    **dict.fromkeys(RESPONSE_METRICS, "wait"),
+    "missed_rate": "missed",
+    "transfers_per_conversation": "transfers",
+    "one_touch_resolution_rate": "complaints",
+}
+ATTRIBUTE_FIX = {
+    "speed": "wait",
+    "attitude": "attitude",
+    "resolution": "complaints",
+    "expertise": "transfers",
+}
+
+
+@dataclass(frozen=True)
+class _Conv:
+    """One conversation of the period, with the failures a customer met in it."""
+
+    customer: int
+    hour: int  # local
+    agent: int | None
+    channel: int
+    skill_group: int | None
+    product_line: int | None
+    abandoned: bool
+    transferred: bool
+    long_wait: bool  # the first reply came later than the channel's long-wait limit
+    rude: bool  # an attitude hit that was not overturned
+
+    def failed(self, fix: str | None) -> bool:
+        """Whether the customer met the failure ``fix`` clears (any conversation when None)."""
+        return {
+            None: True,
+            "missed": self.abandoned,
+            "transfers": self.transferred,
+            "wait": self.long_wait or self.abandoned,
+            "attitude": self.rude,
+            "complaints": True,
+        }.get(fix, True)
 
 
 @dataclass
 class _Period:
-    """The period's conversations and scores, read once for every candidate."""
+    """The period's conversations, the churn model and features, read once for every problem."""
 
-    conversations: list[tuple[int | None, int, int | None, int, int | None, str, int | None]]
-    scores: dict[int, tuple[float, float]]  # customer -> (churn probability, revenue)
+    conversations: list[_Conv]
     order_value: float
+    model: Any | None  # crm.churn.ChurnModel
+    features: pd.DataFrame | None  # CHURN_SPEC columns + revenue, one row per live customer
+    revenue_cap: float  # revenues are capped here (95th percentile) so one big buyer cannot
+    # decide the ranking
 
 
 def _state(b: Build) -> _Period:
@@ -78,36 +170,44 @@ def _state(b: Build) -> _Period:
         return cached
     zone = zone_of(b.s, b.workspace_id)
     lo, hi = local_bounds(zone, b.period.start, b.period.end)
+    rude = set(
+        b.s.scalars(
+            select(InspectionHit.conversation_id).where(
+                InspectionHit.workspace_id == b.workspace_id,
+                InspectionHit.kind == "attitude",
+                (InspectionHit.verdict.is_(None)) | (InspectionHit.verdict != "overturned"),
+            )
+        )
+    )
     rows = []
-    for cust, at, agent, channel, group, line, status in b.s.execute(
+    for cid, cust, at, agent, channel, kind, group, line, status, transfers, first in b.s.execute(
         select(
+            Conversation.id,
             Conversation.customer_id,
             Conversation.created_at,
             Conversation.assignee_id,
             Conversation.channel_id,
+            Channel.kind,
             Conversation.skill_group_id,
             Conversation.product_line_id,
             Conversation.status,
-        ).where(
+            Conversation.transfer_count,
+            Conversation.first_response_at,
+        )
+        .join(Channel, Channel.id == Conversation.channel_id)
+        .where(
             Conversation.workspace_id == b.workspace_id,
             Conversation.created_at >= lo,
             Conversation.created_at < hi,
+            Conversation.customer_id.is_not(None),
         )
     ):
-        rows.append((cust, at.astimezone(zone).hour, agent, channel, group, status, line))
-    scores = {
-        int(c): (float(p or 0.0), float(m or 0))
-        for c, p, m in b.s.execute(
-            select(
-                CustomerScore.customer_id,
-                CustomerScore.churn_probability,
-                CustomerScore.monetary,
-            ).where(
-                CustomerScore.workspace_id == b.workspace_id,
-                CustomerScore.churn_probability.is_not(None),
-            )
-        )
-    }
+        limit = LONG_WAIT_SECONDS.get(kind, LONG_WAIT_SECONDS["default"])
+        waited = first is not None and (first - at).total_seconds() > limit
+        rows.append(
+            _Conv(int(cust or 0), at.astimezone(zone).hour, agent, channel, group, line,
+                  status == "abandoned", bool(transfers), waited, cid in rude)
+        )  # fmt: skip
     n, total = b.s.execute(
         select(func.count(), func.coalesce(func.sum(Order.amount), 0)).where(
             Order.workspace_id == b.workspace_id,
@@ -116,26 +216,74 @@ def _state(b: Build) -> _Period:
             Order.ordered_at < hi,
         )
     ).one()
-    state = _Period(rows, scores, float(total or 0) / int(n) if n else 0.0)
+    model = frame = None
+    cap = 0.0
+    with contextlib.suppress(NotFound):
+        model = risk.load_model(b.workspace_id, b.model_dir)
+    if model is not None:
+        touched = {r.customer for r in rows}
+        frame = feature_frame(b.s, b.workspace_id, min(hi, utcnow()))
+        frame = frame.loc[frame.index.isin(touched)]
+        if len(frame):
+            cap = float(frame["revenue_365"].fillna(0).quantile(REVENUE_CAP_QUANTILE))
+    state = _Period(rows, float(total or 0) / int(n) if n else 0.0, model, frame, cap)
     b.cache["effects"] = state
     return state
 
 
-def _touched(b: Build, dimension: str, key: Any, metric: str | None = None) -> set[int]:
-    """Customers whose conversations in the period fall in the finding's row."""
-    column = {"hour": 1, "agent": 2, "channel": 3, "skill_group": 4, "product_line": 6}.get(
-        dimension
-    )
-    if column is None:
+def note_missing_model(b: Build) -> None:
+    if _state(b).model is None:
+        b.notes.append(
+            b.t(
+                "流失模型尚未训练，行动按涉及客户数排序（运行 `liuke retention daily` 后可估算影响金额）。",
+                "No churn model yet: actions rank by customers touched (run `liuke retention daily` to value them).",
+            )
+        )
+
+
+def kept_revenue(state: _Period, fixes_of: dict[int, set[str]]) -> float:
+    """Revenue kept if each customer had not met the failures named for them (see the module
+    docstring); 0 without a model."""
+    if state.model is None or state.features is None or not fixes_of:
+        return 0.0
+    f = state.features
+    ids = [c for c in fixes_of if c in f.index]
+    if not ids:
+        return 0.0
+    before = f.loc[ids, list(CHURN_SPEC.columns)].copy()
+    after = before.copy()
+    for key in FIXES:
+        who = [c for c in ids if key in fixes_of[c]]
+        if who:
+            part = after.loc[who].copy()
+            FIXES[key](part)
+            after.loc[who] = part
+    with threadpool_limits(1):
+        gain = state.model.predict_proba(before) - state.model.predict_proba(after)
+    revenue = f.loc[ids, "revenue_365"].fillna(0).clip(upper=state.revenue_cap)
+    return max(0.0, float((gain * revenue.to_numpy(dtype=float)).sum()))
+
+
+_DIMENSION_OF: dict[str, Callable[[_Conv], Any]] = {
+    "hour": lambda c: c.hour,
+    "agent": lambda c: c.agent,
+    "channel": lambda c: c.channel,
+    "skill_group": lambda c: c.skill_group,
+    "product_line": lambda c: c.product_line,
+}
+
+
+def _touched(b: Build, dimension: str, key: Any, fix: str | None = None) -> set[int]:
+    """Customers who met the problem: their conversation in the period falls in the finding's
+    row and went wrong the way the fix addresses (abandoned, waited, transferred, rude)."""
+    value_of = _DIMENSION_OF.get(dimension)
+    if value_of is None:
         return set()
-    out = set()
-    for row in _state(b).conversations:
-        if row[0] is None or str(row[column]) != str(key):
-            continue
-        if metric == "missed_rate" and row[5] != "abandoned":
-            continue
-        out.add(int(row[0]))
-    return out
+    return {
+        c.customer
+        for c in _state(b).conversations
+        if str(value_of(c)) == str(key) and c.failed(fix)
+    }
 
 
 def _action(b: Build, dimension: str, label: str, metric: str) -> str:
@@ -190,7 +338,7 @@ def _action(b: Build, dimension: str, label: str, metric: str) -> str:
 
 def finding_candidate(b: Build, f: Finding) -> Candidate | None:
     """A diagnosis finding as a candidate (rows that name no customers are skipped)."""
-    if f.dimension not in ("agent", "hour", "channel", "skill_group", "product_line"):
+    if f.dimension not in ("agent", "channel", "skill_group", "product_line"):
         return None
     metric = BY_NAME[f.metric]
     from liuke.reports.builder import UNIT_KIND, _finding_label, show
@@ -205,26 +353,68 @@ def finding_candidate(b: Build, f: Finding) -> Candidate | None:
     direct = 0.0
     if f.metric == "conversion_rate":
         direct = max(0.0, f.rest - f.value) * f.units * _state(b).order_value
+    fix = METRIC_FIX.get(f.metric)
     return Candidate(
         (f.dimension, str(f.key)),
         b.t(f"{dim}「{label}」", f"{dim} '{label}'"),
         [evidence],
         _action(b, f.dimension, label, f.metric),
         "quality" if f.dimension == "agent" else "service",
-        _touched(b, f.dimension, f.key, f.metric),
+        _touched(b, f.dimension, f.key, fix),
         direct,
+        {fix} if fix else set(),
     )
 
 
-def attitude_candidate(b: Build, a: AgentQuality, others: float) -> Candidate:
+def hours_label(hours: list[int]) -> str:
+    """Flagged hours as spans: [22, 23, 2] -> '02:00–02:59、22:00–23:59'."""
+    spans: list[list[int]] = []
+    for h in sorted(set(hours)):
+        if spans and h == spans[-1][1] + 1:
+            spans[-1][1] = h
+        else:
+            spans.append([h, h])
+    return ", ".join(f"{a:02d}:00–{z:02d}:59" for a, z in spans)
+
+
+def hour_candidate(b: Build, metric: str, findings: list[Finding]) -> Candidate:
+    """Every flagged hour of one metric as one staffing problem (across channel scopes)."""
+    from liuke.reports.builder import UNIT_KIND, show
+
+    m = BY_NAME[metric]
+    kind = UNIT_KIND[m.unit]
+    label = hours_label([int(f.key) for f in findings])
+    dim = DIMENSION_BY_NAME["hour"].label(b.locale)
+    customers: set[int] = set()
+    for f in findings:
+        customers |= _touched(b, "hour", f.key, METRIC_FIX.get(metric))
+    evidence = [
+        b.t(
+            f"{int(f.key):02d} 点{m.label(b.locale)} {show(f.value, kind)}，其余 {show(f.rest, kind)}（{f.scope}，{f.units} 个样本）",
+            f"{int(f.key):02d}:00 {m.label(b.locale)} {show(f.value, kind)} vs {show(f.rest, kind)} ({f.scope}, {f.units} units)",
+        )
+        for f in findings
+    ]
+    return Candidate(
+        ("hour", metric),
+        b.t(f"{dim} {label}", f"{dim} {label}"),
+        evidence,
+        _action(b, "hour", label, metric),
+        "service",
+        customers,
+        fixes={METRIC_FIX[metric]} if metric in METRIC_FIX else set(),
+    )
+
+
+def attitude_candidate(b: Build, a: AgentQuality, mine: float, others: float) -> Candidate:
     dim = DIMENSION_BY_NAME["agent"].label(b.locale)
     return Candidate(
         ("agent", str(a.agent_id)),
         b.t(f"{dim}「{a.name}」", f"{dim} '{a.name}'"),
         [
             b.t(
-                f"态度问题率 {a.rate('attitude') * 100:.1f}%，其他人 {others * 100:.1f}%",
-                f"attitude hits {a.rate('attitude') * 100:.1f}% vs {others * 100:.1f}% for the others",
+                f"{mine * 100:.1f}% 的会话有态度问题，其他人 {others * 100:.1f}%",
+                f"attitude problems in {mine * 100:.1f}% of conversations vs {others * 100:.1f}% for the others",
             )
         ],
         b.t(
@@ -232,7 +422,8 @@ def attitude_candidate(b: Build, a: AgentQuality, others: float) -> Candidate:
             f"Review {a.name}'s conversations now and coach on attitude; a team lead spot-checks until done.",
         ),
         "quality",
-        _touched(b, "agent", a.agent_id),
+        _touched(b, "agent", a.agent_id, "attitude"),
+        fixes={"attitude"},
     )
 
 
@@ -257,8 +448,8 @@ def alert_candidate(b: Build, alert: ComplaintAlert, label: str) -> Candidate:
         b.t(f"投诉异常「{label}」", f"Complaint spike '{label}'"),
         [
             b.t(
-                f"{alert.first_period}–{alert.last_period} 峰值 {alert.peak_count} 件，中心线 {alert.center:.1f}",
-                f"{alert.first_period}–{alert.last_period}, peak {alert.peak_count} against a center of {alert.center:.1f}",
+                f"{alert.first_period}–{alert.last_period} 峰值 {alert.peak_count} 件（每万单 {alert.peak_rate:.1f}，中心线 {alert.center:.1f}）",
+                f"{alert.first_period}–{alert.last_period}, peak {alert.peak_count} ({alert.peak_rate:.1f} per 10k orders, center {alert.center:.1f})",
             )
         ],
         b.t(
@@ -267,6 +458,7 @@ def alert_candidate(b: Build, alert: ComplaintAlert, label: str) -> Candidate:
         ),
         "complaints",
         customers,
+        fixes={"complaints"},
     )
 
 
@@ -307,6 +499,7 @@ def ipa_candidate(b: Build, attribute: str, label: str, satisfied: float) -> Can
         b.t(f"把「{label}」列为本月改进重点：设目标、培训并每周跟踪。", f"Make '{label}' this month's improvement goal: set a target, train, track weekly."),
         "satisfaction",
         customers,
+        fixes={ATTRIBUTE_FIX[attribute]} if attribute in ATTRIBUTE_FIX else set(),
     )  # fmt: skip
 
 
@@ -316,44 +509,53 @@ def rank(b: Build, candidates: list[Candidate]) -> list[Recommendation]:
     for c in candidates:
         if c.target in merged:
             m = merged[c.target]
-            m.evidence += [e for e in c.evidence if e not in m.evidence]
+            new = [e for e in c.evidence if e not in m.evidence]
+            # the specific finding (attitude, complaint spike) reads first
+            m.evidence = (
+                new + m.evidence if c.source in ("quality", "complaints") else m.evidence + new
+            )
             m.customers |= c.customers
             m.direct += c.direct
+            m.fixes |= c.fixes
             if c.source in ("quality", "complaints"):  # the more specific action wins
                 m.action = c.action
         else:
             merged[c.target] = Candidate(
-                c.target, c.title, list(c.evidence), c.action, c.source, set(c.customers), c.direct
-            )
+                c.target, c.title, list(c.evidence), c.action, c.source, set(c.customers),
+                c.direct, set(c.fixes),
+            )  # fmt: skip
     if not merged:
         return []
     state = _state(b)
-    contacted = {row[0] for row in state.conversations if row[0] is not None}
-    probs = [state.scores[c][0] for c in contacted if c in state.scores]
-    p_ref = sum(probs) / len(probs) if probs else 0.0
     valued = []
     for c in merged.values():
-        excess = sum(
-            (state.scores[x][0] - p_ref) * state.scores[x][1]
-            for x in c.customers
-            if x in state.scores
-        )
-        valued.append((max(0.0, excess) + c.direct, c))
+        kept = kept_revenue(state, dict.fromkeys(c.customers, c.fixes)) if c.fixes else 0.0
+        valued.append((kept + c.direct, c))
     valued.sort(key=lambda v: (-v[0], -len(v[1].customers), v[1].title))
-    from liuke.reports.builder import show
-
+    chosen = [c for _, c in valued[:MAX_RECOMMENDATIONS]]
+    # the headline's total: every customer once, with all the fixes that touch them
+    fixes_of: dict[int, set[str]] = defaultdict(set)
+    for c in chosen:
+        for cust in c.customers:
+            fixes_of[cust] |= c.fixes
+    b.cache["union_effect"] = kept_revenue(state, fixes_of) + sum(c.direct for c in chosen)
     out = []
     for i, (effect, c) in enumerate(valued[:MAX_RECOMMENDATIONS], start=1):
         text = (
-            b.t(f"涉及 {len(c.customers)} 位客户，预计超额流失营收 {show(effect, 'money')}", f"{len(c.customers)} customers touched, {show(effect, 'money')} excess revenue at risk")
-            if state.scores
-            else b.t(f"涉及 {len(c.customers)} 位客户（尚无流失评分，按人数排序）", f"{len(c.customers)} customers touched (no churn scores yet: ranked by customers)")
+            b.t(f"涉及 {len(c.customers):,} 位客户", f"{len(c.customers):,} customers touched")
+            if state.model is not None
+            else b.t(f"涉及 {len(c.customers):,} 位客户（尚无流失评分，按人数排序）", f"{len(c.customers):,} customers touched (no churn scores yet: ranked by customers)")
         )  # fmt: skip
         out.append(
             Recommendation(
                 rank=i,
                 title=c.title,
-                evidence="；".join(c.evidence) if b.zh else "; ".join(c.evidence),
+                evidence=("；" if b.zh else "; ").join(c.evidence[:MAX_EVIDENCE])
+                + (
+                    b.t(f" 等 {len(c.evidence)} 项", f" and {len(c.evidence) - MAX_EVIDENCE} more")
+                    if len(c.evidence) > MAX_EVIDENCE
+                    else ""
+                ),
                 action=c.action,
                 effect=round(effect, 2),
                 effect_text=text,

@@ -28,6 +28,7 @@ NUMBER_FORMATS: dict[str, str] = {
     "share": "0.0%",
     "change": "+0.0%;-0.0%;0.0%",
     "money": "¥#,##0.00",
+    "amount": "¥#,##0",
     "seconds": "#,##0",
 }
 
@@ -44,6 +45,8 @@ def format_cell(value: Any, kind: ColumnKind | str, locale: str) -> str:
         return f"{value * 100:+.1f}%"
     if kind == "money":
         return "¥" + format_decimal(value, format="#,##0.00", locale=locale)
+    if kind == "amount":
+        return "¥" + format_decimal(round(value), locale=locale)
     if kind == "count":
         return format_decimal(round(value), locale=locale)
     if kind == "seconds":
@@ -109,7 +112,7 @@ def tables(doc: Document) -> list[tuple[str, Table]]:
                     ["序号", "问题", "证据", "建议行动", "涉及客户", "预计影响（元）"]
                     if zh
                     else ["#", "Problem", "Evidence", "Action", "Customers", "Expected effect"],
-                    ["count", "text", "text", "text", "count", "money"],
+                    ["count", "text", "text", "text", "count", "amount"],
                     [
                         [r.rank, r.title, r.evidence, r.action, r.customers, r.effect]
                         for r in doc.recommendations
