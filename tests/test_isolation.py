@@ -31,8 +31,12 @@ from liuke.crm.models import Campaign, ChurnRecord, FollowUp, Segment
 from liuke.customers.models import Customer
 from liuke.models import Base as _all_models  # noqa: F401  (every table registered)
 from liuke.quality.models import CoachingNote, Inspection, InspectionRule, QualityAlert
+from liuke.reports import service as reports
+from liuke.reports.models import ReportRun
+from liuke.reports.periods import parse as parse_period
 from liuke.surveys.models import Questionnaire, SurveyInvitation, SurveyResponse
 from liuke.workspaces.models import ApiKey, Role, SkillGroup, User, user_skill_groups
+from tests.smtp import Server
 from tests.conftest import drain_events
 
 V1 = "/api/v1"
@@ -305,6 +309,17 @@ class World:
 
 
 @pytest.fixture
+def app_settings(db: Database, smtp: Server) -> Settings:
+    """The app of this module can send mail: a report's send route has a control run too."""
+    return smtp.settings(
+        database_url=db.url,
+        dispatch_in_process=False,
+        reports_in_process=False,
+        max_body_bytes=200_000,
+    )
+
+
+@pytest.fixture
 def world(db: Database, make_workspace, client_for) -> World:  # type: ignore[no-untyped-def]
     wa, wb = make_workspace("A 店"), make_workspace("B 店")
     a, b = client_for(wa), client_for(wb)
@@ -334,6 +349,14 @@ def world(db: Database, make_workspace, client_for) -> World:  # type: ignore[no
             s.add(alert)
             s.flush()
             ids["complaint_alert"] = alert.id
+            run = reports.generate(
+                s, Settings(database_url=db.url), ws, parse_period("daily", "2026-03-02"),
+                with_pdf=False,
+            )  # fmt: skip
+            # the PDF's content is not under test here (tests/reports check real ones): only
+            # who may fetch it
+            run.pdf = b"%PDF-1.7\n% isolation fixture\n"
+            ids["report_run"] = run.id
     return w
 
 
@@ -605,12 +628,30 @@ PATH_CASES: dict[tuple[str, str], Build] = {
         f"/surveys/responses/{t['response']}",
         None,
     ),
+    ("GET", "/reports/runs/{run_id}"): lambda w, t: (f"/reports/runs/{t['report_run']}", None),
+    ("GET", "/reports/runs/{run_id}/pdf"): lambda w, t: (
+        f"/reports/runs/{t['report_run']}/pdf",
+        None,
+    ),
+    ("GET", "/reports/runs/{run_id}/xlsx"): lambda w, t: (
+        f"/reports/runs/{t['report_run']}/xlsx",
+        None,
+    ),
+    ("POST", "/reports/runs/{run_id}/send"): lambda w, t: (
+        f"/reports/runs/{t['report_run']}/send",
+        {"recipients": ["boss@a.cn"]},
+    ),
 }
 # The public survey answer routes carry the invitation's secret token, not a workspace's id:
 # whoever holds the link answers that one invitation, by design (tests/surveys cover them).
 PUBLIC_TOKEN_ROUTES = {
     ("GET", "/surveys/public/{token}"),
     ("POST", "/surveys/public/{token}/answers"),
+}
+# routes keyed by a name every workspace has its own copy of, not by an id: checked below
+NAMED_ROUTES = {
+    ("GET", "/reports/templates/{kind}"),
+    ("PUT", "/reports/templates/{kind}"),
 }
 
 
@@ -629,7 +670,9 @@ def operations(db: Database) -> list[tuple[str, str, dict[str, Any]]]:
 
 
 def test_every_route_with_an_id_has_an_isolation_case(db: Database) -> None:
-    with_ids = {(m, p) for m, p, _ in operations(db) if "{" in p} - PUBLIC_TOKEN_ROUTES
+    with_ids = (
+        {(m, p) for m, p, _ in operations(db) if "{" in p} - PUBLIC_TOKEN_ROUTES - NAMED_ROUTES
+    )
     assert sorted(with_ids - set(PATH_CASES)) == [], "add these routes to PATH_CASES"
     assert sorted(set(PATH_CASES) - with_ids) == [], "these routes no longer exist"
 
@@ -653,6 +696,18 @@ def test_another_workspaces_ids_in_paths_are_404(world: World) -> None:
         url, body = build(w, w.A)
         r = w.a.request(method, V1 + url, json=body)
         assert 200 <= r.status_code < 300, (method, template, r.text)
+
+
+def test_named_routes_reach_only_the_callers_own_copy(world: World) -> None:
+    """A report template is named by its kind in every workspace: A edits and reads A's."""
+    w = world
+    before_b = snapshot(w.db, w.b_ws)
+    body = {"sections": ["service"], "recipients": ["a-boss@a.cn"], "scheduled": True}
+    saved = ok(w.a.put(f"{V1}/reports/templates/monthly", json=body))
+    assert saved["workspace_id"] == w.a_ws and saved["recipients"] == ["a-boss@a.cn"]
+    assert snapshot(w.db, w.b_ws) == before_b
+    theirs = ok(w.b.get(f"{V1}/reports/templates/monthly"))
+    assert theirs["workspace_id"] == w.b_ws and theirs["recipients"] == [] and not theirs["saved"]
 
 
 # --- ids inside request bodies ----------------------------------------------------------------
@@ -1084,6 +1139,8 @@ LIST_CASES: dict[str, tuple[Any, Extract]] = {
     "/surveys/results": (None, lambda b: [int(b["workspace_id"])]),
     "/surveys/response-rates": (None, lambda b: [int(b["workspace_id"])]),
     "/surveys/ipa": (None, lambda b: [int(b["workspace_id"])]),
+    "/reports/templates": (None, lambda b: sorted({int(x["workspace_id"]) for x in b})),
+    "/reports/runs": (ReportRun, _items()),
 }
 
 # list endpoint -> {query parameter: key of the B id to filter by}
@@ -1210,6 +1267,7 @@ def test_lists_show_only_the_callers_rows(world: World) -> None:
                     "/surveys/results",
                     "/surveys/response-rates",
                     "/surveys/ipa",
+                    "/reports/templates",
                 )
                 else None,
             )

@@ -35,8 +35,9 @@ def _settings(request: Request) -> Settings:
     return settings or get_settings()
 
 
-def _template_out(t: service.TemplateSettings) -> TemplateOut:
+def _template_out(workspace_id: int, t: service.TemplateSettings) -> TemplateOut:
     return TemplateOut(
+        workspace_id=workspace_id,
         kind=t.kind,
         sections=t.sections,
         available_sections=list(builder.SECTIONS[t.kind]),
@@ -51,12 +52,15 @@ def _template_out(t: service.TemplateSettings) -> TemplateOut:
 
 @router.get("/templates")
 def list_templates(principal: Reader, s: DbSession) -> list[TemplateOut]:
-    return [_template_out(service.template_of(s, principal.workspace_id, k)) for k in KINDS]
+    ws = principal.workspace_id
+    return [_template_out(ws, service.template_of(s, ws, k)) for k in KINDS]
 
 
 @router.get("/templates/{kind}")
 def get_template(kind: str, principal: Reader, s: DbSession) -> TemplateOut:
-    return _template_out(service.template_of(s, principal.workspace_id, kind))
+    return _template_out(
+        principal.workspace_id, service.template_of(s, principal.workspace_id, kind)
+    )
 
 
 @router.put("/templates/{kind}")
@@ -73,7 +77,7 @@ def put_template(kind: str, body: TemplateIn, principal: Manager, s: DbSession) 
         send_hour=body.send_hour,
         actor_id=principal.user_id,
     )
-    return _template_out(saved)
+    return _template_out(principal.workspace_id, saved)
 
 
 @router.post("/runs", status_code=201)

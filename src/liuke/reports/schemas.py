@@ -22,6 +22,7 @@ class TemplateIn(BaseModel):
 
 
 class TemplateOut(BaseModel):
+    workspace_id: int
     kind: str
     sections: list[str]
     available_sections: list[str]
