@@ -36,8 +36,8 @@ from liuke.reports.models import ReportRun
 from liuke.reports.periods import parse as parse_period
 from liuke.surveys.models import Questionnaire, SurveyInvitation, SurveyResponse
 from liuke.workspaces.models import ApiKey, Role, SkillGroup, User, user_skill_groups
-from tests.smtp import Server
 from tests.conftest import drain_events
+from tests.smtp import Server
 
 V1 = "/api/v1"
 PASSWORD = "users-own-pw-1"  # the password of every user these tests create

@@ -113,7 +113,7 @@ def test_other_kinds_and_english(db: Database, workspace: WorkspaceCtx) -> None:
             )
             doc = service.document_of(run)
             assert doc.locale == "en" and run.period_key == key
-            assert [x.key for x in doc.sections][0] == ("warning" if kind == "daily" else "service")
+            assert doc.sections[0].key == ("warning" if kind == "daily" else "service")
         assert "Daily complaint warning" in doc.title or "Weekly" in doc.title
         with pytest.raises(BadRequest):
             service.generate(
