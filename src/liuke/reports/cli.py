@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from liuke.core.config import get_settings
+from liuke.core.config import Settings, get_settings
 from liuke.core.db import Database
 from liuke.core.errors import AppError
 from liuke.core.i18n import error_text
@@ -30,6 +30,13 @@ To = Annotated[list[str] | None, typer.Option("--to", help="e-mail it to this ad
 
 def _db(url: str | None) -> Database:
     return Database(url or get_settings().database_url)
+
+
+def _settings(url: str | None) -> Settings:
+    """The settings with ``--database-url`` in them: the report's figures are read through
+    ``settings.database_url`` (the analytics engine), so it must be the database asked for."""
+    settings = get_settings()
+    return settings.model_copy(update={"database_url": url}) if url else settings
 
 
 def _fail(exc: AppError, code: int = 1) -> None:
@@ -55,7 +62,7 @@ def _run(
     from liuke.reports.periods import last_complete, parse
     from liuke.workspaces.clock import local_today
 
-    settings = get_settings()
+    settings = _settings(database_url)
     db = _db(database_url)
     ws = workspace_id(db, workspace)
     try:
@@ -92,17 +99,20 @@ def _run(
     if doc.recommendations:
         table = Table("#", "problem", "action", "expected effect")
         for r in doc.recommendations:
-            table.add_row(str(r.rank), r.title, r.action, r.effect_text)
+            table.add_row(str(r.rank), escape(r.title), escape(r.action), escape(r.effect_text))
         console.print(table)
     for path in (out, xlsx, html):
         if path is not None:
             console.print(f"wrote {path} ({path.stat().st_size:,} bytes)")
     if send or to:
-        try:
-            with db.session() as s:
+        failed: AppError | None = None
+        with db.session() as s:
+            try:
                 result = service.send(s, settings, ws, run_id, recipients=to or None)
-        except AppError as exc:
-            _fail(exc)
+            except AppError as exc:  # committed: the failure the service recorded on the run
+                failed = exc
+        if failed is not None:
+            _fail(failed)
         console.print(f"sent to {', '.join(result.recipients)}")
         for addr, why in result.refused.items():
             err.print(f"[yellow]refused[/yellow] {escape(addr)}: {escape(why)}")
@@ -158,7 +168,7 @@ def run_due_cmd(database_url: DbUrl = None) -> None:
     this every minute unless LIUKE_REPORTS_IN_PROCESS=false)."""
     from liuke.reports.scheduler import run_due
 
-    outcomes = run_due(_db(database_url), get_settings())
+    outcomes = run_due(_db(database_url), _settings(database_url))
     if not outcomes:
         console.print("nothing due")
     for o in outcomes:

@@ -7,6 +7,7 @@ session cookie signs them in).
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request, Response
@@ -131,7 +132,11 @@ def send(
 ) -> Response:
     p = _Page(request, s, MANAGE, post=True)
     to = [r for r in recipients.replace(";", ",").replace("\n", ",").split(",") if r.strip()]
-    service.send(s, _settings(request), p.ws, run_id, recipients=to or None)
+    try:
+        service.send(s, _settings(request), p.ws, run_id, recipients=to or None)
+    except AppError:
+        s.commit()  # keep the failure the service recorded on the run (send_error), then refuse
+        raise
     return redirect(f"/reports/{run_id}?saved=sent")
 
 
@@ -158,9 +163,19 @@ def _values(conf: service.TemplateSettings) -> dict[str, Any]:
 
 def _number(raw: str, name: str) -> float:
     try:
-        return float(raw)
+        value = float(raw)
     except ValueError:
-        raise BadRequest(detail=f"{name} must be a number, not {raw[:20]!r}") from None
+        value = math.nan
+    if not math.isfinite(value):  # "nan" and "inf" parse as floats but are no threshold
+        raise BadRequest(detail=f"{name} must be a number, not {raw[:20]!r}")
+    return value
+
+
+def _hour(raw: str) -> int:
+    try:
+        return int(raw.strip())
+    except ValueError:
+        raise BadRequest(detail=f"send_hour must be a whole hour, not {raw[:20]!r}") from None
 
 
 @router.post("/reports/templates/{kind}")
@@ -203,7 +218,7 @@ def template_save(
             recipients=[r for r in recipients.replace(",", "\n").splitlines() if r.strip()],
             locale=locale,
             scheduled=bool(scheduled),
-            send_hour=int(_number(send_hour, "send_hour")),
+            send_hour=_hour(send_hour),
             actor_id=p.principal.user_id,
         )
     except AppError as exc:  # show the form again with what was typed and why it was refused
