@@ -323,6 +323,7 @@ def demo(
         _demo_quality(db)
         _demo_complaints(db)
         _demo_retention(db)
+        _demo_reports(db)
     db.dispose()
     if serve_after:
         # the dashboard's first view is computed while the server starts, not when it is opened
@@ -386,6 +387,35 @@ def _demo_retention(db: Database) -> None:
     )
     for note in r.daily.notes:
         console.print(f"retention note: {note}")
+
+
+def _demo_reports(db: Database) -> None:
+    """The shop's management reports on schedule: each kind's last complete period generated and
+    archived now (the PDF needs Chromium; `make demo` installs it), the next ones by the server."""
+    from liuke.quality.cli import workspace_id
+    from liuke.reports import service
+    from liuke.reports.builder import SECTIONS
+    from liuke.reports.periods import KINDS
+    from liuke.reports.scheduler import run_due
+
+    ws = workspace_id(db, "demo")
+    with db.session() as s:
+        for kind in KINDS:
+            service.save_template(
+                s, ws, kind, sections=list(SECTIONS[kind]), thresholds={}, recipients=[],
+                locale="zh_CN", scheduled=True, send_hour=8, actor_id=None,
+            )  # fmt: skip
+    with console.status("reports: daily, ten-day, weekly and monthly"):
+        outcomes = run_due(db, get_settings())
+    for o in outcomes:
+        console.print(f"report: {o.kind} {o.period} {o.status} {o.error}".rstrip())
+    monthly = next((o for o in outcomes if o.kind == "monthly" and o.run_id), None)
+    if monthly is not None and monthly.run_id is not None:
+        with db.session() as s:
+            doc = service.document_of(service.get_run(s, ws, monthly.run_id))
+        console.print(f"[bold]{doc.title}[/bold] (/reports/{monthly.run_id})")
+        for r in doc.recommendations[:5]:
+            console.print(f"  {r.rank}. {r.title}: {r.action} ({r.effect_text})")
 
 
 def _print_logins(logins: list[tuple[str, str, str]]) -> None:
