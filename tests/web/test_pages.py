@@ -310,8 +310,8 @@ def test_home_layout_and_navigation(
     for label in ("会话", "客户", "机器人与知识库", "投诉", "质检", "满意度与留存", "数据分析"):
         assert label in html
     assert "报表" in html and "设置" in html
-    # every capability but home, customers, complaints, quality, satisfaction, analytics
-    assert html.count("即将推出") == 4
+    # every capability but home, customers, complaints, quality, satisfaction, analytics, reports
+    assert html.count("即将推出") == 3
     assert 'href="/conversations"' not in html and 'href="/settings"' not in html  # no fake pages
     assert 'action="/logout"' in html
     assert 'hx-get="/home/counts"' in html and 'hx-trigger="every 5s"' in html

@@ -119,6 +119,7 @@ def test_navigation_is_data_driven() -> None:
         "quality",
         "satisfaction",
         "analytics",
+        "reports",
     ]
     for item in NAV_ITEMS:
         assert set(item.permissions) <= ALL_PERMISSIONS, item.key

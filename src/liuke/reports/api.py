@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 
 from liuke.core.api import Page, PageParams, page_params
 from liuke.core.config import Settings, get_settings
+from liuke.core.errors import BadRequest
 from liuke.core.pagination import page_of
 from liuke.reports import builder, render, service
 from liuke.reports.periods import KINDS, last_complete, parse
@@ -131,9 +132,13 @@ def download_xlsx(run_id: int, principal: Reader, s: DbSession) -> Response:
 def send_run(
     run_id: int, body: SendIn, request: Request, principal: Manager, s: DbSession
 ) -> SendOut:
-    res = service.send(
-        s, _settings(request), principal.workspace_id, run_id, recipients=body.recipients
-    )
+    try:
+        res = service.send(
+            s, _settings(request), principal.workspace_id, run_id, recipients=body.recipients
+        )
+    except BadRequest:
+        s.commit()  # keep the failure recorded on the run; the caller still gets the 400
+        raise
     return SendOut(
         message_id=res.message_id, recipients=list(res.recipients), refused=dict(res.refused)
     )

@@ -1161,8 +1161,15 @@ def _headline(b: Build, sections: list[Section], recs: Sequence[Any]) -> list[st
         sec = next((x for x in sections if x.key == key), None)
         if sec and sec.findings:
             out.append(sec.findings[0])
-    if recs:
-        lost = float(b.cache.get("union_effect", 0.0))
+    lost = float(b.cache.get("union_effect", 0.0))
+    if recs and lost <= 0:
+        out.append(
+            b.t(
+                f"下列 {len(recs)} 项问题需要处理；首要行动：{recs[0].title}。",
+                f"{len(recs)} problems below need action; first: {recs[0].title}.",
+            )
+        )
+    elif recs:
         out.append(
             b.t(
                 f"下列 {len(recs)} 项问题涉及的客户，预计超额流失营收约 {show(lost, 'money')}；首要行动：{recs[0].title}。",

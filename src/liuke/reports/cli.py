@@ -103,7 +103,7 @@ def _run(
         console.print(table)
     for path in (out, xlsx, html):
         if path is not None:
-            console.print(f"wrote {path} ({path.stat().st_size:,} bytes)")
+            console.print(f"wrote {path} ({path.stat().st_size:,} bytes)", soft_wrap=True)
     if send or to:
         failed: AppError | None = None
         with db.session() as s:

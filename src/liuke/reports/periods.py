@@ -16,8 +16,8 @@ from liuke.core.errors import BadRequest
 KINDS = ("daily", "tenday", "weekly", "monthly")
 PERIOD_FORMS = {
     "daily": "YYYY-MM-DD",
-    "tenday": "YYYY-MM-1|2|3 (上旬, 中旬, 下旬)",
-    "weekly": "YYYY-Www (ISO week) or any date in the week",
+    "tenday": "YYYY-MM-1|2|3",
+    "weekly": "YYYY-Www | YYYY-MM-DD",
     "monthly": "YYYY-MM",
 }
 TEN_DAY_NAMES = {
