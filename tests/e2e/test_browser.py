@@ -21,22 +21,15 @@ from liuke.conversations import service as conv_service
 from liuke.core.db import Database
 from liuke.core.migrate import upgrade
 from liuke.customers import service as cust_service
+from liuke.reports.pdf import CHROMIUM_ARGS as PDF_CHROMIUM_ARGS
 from liuke.web.vendor import REPO_ROOT
 from liuke.workspaces import service as ws_service
 from tests.e2e.server import run_server
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
+# the flags the PDF reports start Chromium with (no network chatter on a closed machine)
+CHROMIUM_ARGS = PDF_CHROMIUM_ARGS
 HTMX = REPO_ROOT / "node_modules" / "htmx.org" / "dist" / "htmx.min.js"
 SLUG = "xinghe-digital"
 EMAIL = "lead@xinghe.test"

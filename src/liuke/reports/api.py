@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -38,16 +39,7 @@ def _settings(request: Request) -> Settings:
 
 def _template_out(workspace_id: int, t: service.TemplateSettings) -> TemplateOut:
     return TemplateOut(
-        workspace_id=workspace_id,
-        kind=t.kind,
-        sections=t.sections,
-        available_sections=list(builder.SECTIONS[t.kind]),
-        thresholds=t.thresholds,
-        recipients=t.recipients,
-        locale=t.locale,
-        scheduled=t.scheduled,
-        send_hour=t.send_hour,
-        saved=t.saved,
+        workspace_id=workspace_id, available_sections=list(builder.SECTIONS[t.kind]), **asdict(t)
     )
 
 
