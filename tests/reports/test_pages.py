@@ -105,7 +105,14 @@ def test_generate_from_the_form_and_view_the_report(
         assert f'id="section-{key}"' in page, key
     # no printer on this server: the report is kept, the reason shown, the downloads offered
     assert 'id="run-error"' in page and str(NO_BROWSER) in page
-    assert f'href="/api/v1/reports/runs/{run_id}/xlsx"' in page and 'data-download="pdf"' in page
+    assert f'href="/reports/{run_id}/xlsx"' in page and 'data-download="pdf"' in page
+    xlsx = c.get(f"/reports/{run_id}/xlsx")
+    assert xlsx.status_code == 200 and "spreadsheetml" in xlsx.headers["content-type"]
+    # the PDF link on a server that cannot print: a page that says what to install
+    pdf = c.get(f"/reports/{run_id}/pdf")
+    assert pdf.status_code == 503 and "text/html" in pdf.headers["content-type"]
+    assert "chromium" in pdf.text.lower() and "fonts-noto-cjk" in pdf.text
+    assert c.get(f"/reports/{run_id}/docx").status_code == 400
     archive = c.get("/reports").text
     assert f'data-run="{run_id}"' in archive and "还没有报告。" not in archive
     assert c.get("/reports?kind=monthly").text.count("data-run=") == 1

@@ -123,6 +123,24 @@ def view(request: Request, s: DbSession, run_id: int, saved: str = "") -> Respon
     )
 
 
+@router.get("/reports/{run_id:int}/{fmt}")
+def download(request: Request, s: DbSession, run_id: int, fmt: str) -> Response:
+    """The files from a page link: a server that cannot print answers with the error page in
+    the reader's language (what to install), not the API's JSON."""
+    p = _Page(request, s)
+    if fmt not in ("pdf", "xlsx"):
+        raise BadRequest(detail=f"unknown file {fmt!r}; known: pdf, xlsx")
+    run = service.get_run(s, p.ws, run_id, files=True)
+    if fmt == "pdf":
+        data, media = service.pdf_of(s, _settings(request), run), service.PDF_MEDIA
+    else:
+        data, media = service.xlsx_of(run), render.XLSX_MEDIA
+    name = service.file_name(run, fmt)
+    return Response(
+        data, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    )
+
+
 @router.post("/reports/{run_id:int}/send")
 def send(
     request: Request,
