@@ -551,20 +551,21 @@ def complaints_section(b: Build) -> Section:
     sec.findings.insert(
         0,
         b.t(
-            f"投诉 {cur.total} 件（上期 {ref.total} 件，环比 {_chg(sec.kpis[0].change)}），每万单 {show(per10k, 'num')}。",
-            f"{cur.total} complaints (previous {ref.total}, {_chg(sec.kpis[0].change)}), {show(per10k, 'num')} per 10,000 orders.",
+            f"投诉 {cur.total} 件（上期 {ref.total} 件，环比 {_chg(sec.kpis[0].change)}），每万单 {show(per10k, 'num')}；控制图预警 {len(alerts)} 个。",
+            f"{cur.total} complaints (previous {ref.total}, {_chg(sec.kpis[0].change)}), {show(per10k, 'num')} per 10,000 orders; {len(alerts)} control-chart alerts.",
         ),
     )
     return sec
 
 
 def alert_label(b: Build, cell: dict[str, Any], lines: dict[int, str]) -> str:
-    """An alert's cell in the reader's words: 产品质量 / 手机数码, not product_quality / 1."""
+    """An alert's cell in the reader's words: 产品质量 / 手机数码, 客户等级：普通客户 — not
+    product_quality / 1 or a bare value whose dimension the reader must guess."""
     group = {"category": "category", "customer_tier": "tier", "channel_kind": "channel"}
+    keys = [k for k in sorted(cell) if k != "label"]
     parts = []
-    for key, value in sorted(cell.items()):
-        if key == "label":
-            continue
+    for key in keys:
+        value = cell[key]
         if key == "product_line_id":
             parts.append(
                 lines.get(int(value), g.UNKNOWN_LINE) if value is not None else g.UNKNOWN_LINE
@@ -573,6 +574,9 @@ def alert_label(b: Build, cell: dict[str, Any], lines: dict[int, str]) -> str:
             parts.append(translate(f"complaints.{group[key]}.{value}", b.locale))
         else:
             parts.append(str(value))
+    if keys in (["customer_tier"], ["channel_kind"]):
+        dimension = translate(f"complaints.dimension.{keys[0]}", b.locale)
+        return f"{dimension}{b.t('：', ': ')}{parts[0]}"
     return " / ".join(parts) or str(cell.get("label", ""))
 
 
