@@ -541,11 +541,8 @@ def rank(b: Build, candidates: list[Candidate]) -> list[Recommendation]:
     b.cache["union_effect"] = kept_revenue(state, fixes_of) + sum(c.direct for c in chosen)
     out = []
     for i, (effect, c) in enumerate(valued[:MAX_RECOMMENDATIONS], start=1):
-        text = (
-            b.t(f"涉及 {len(c.customers):,} 位客户", f"{len(c.customers):,} customers touched")
-            if state.model is not None
-            else b.t(f"涉及 {len(c.customers):,} 位客户（尚无流失评分，按人数排序）", f"{len(c.customers):,} customers touched (no churn scores yet: ranked by customers)")
-        )  # fmt: skip
+        # without a model the summary says the ranking is by customers touched
+        text = b.t(f"涉及 {len(c.customers):,} 位客户", f"{len(c.customers):,} customers touched")
         out.append(
             Recommendation(
                 rank=i,
