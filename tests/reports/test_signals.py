@@ -179,3 +179,7 @@ def test_the_report_is_emailed_with_both_files(shop: Shop, smtp: Server, tmp_pat
     assert files["liuke-monthly-2026-11.pdf"].startswith(b"%PDF")
     body = message.get_body(("plain",))
     assert body is not None and "优先行动" in body.get_content()
+    html = message.get_body(("html",))  # the summary readable on a phone without the PDF
+    assert html is not None
+    content = html.get_content()
+    assert "<table" in content and shop.doc.recommendations[0].title in content

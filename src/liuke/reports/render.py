@@ -90,6 +90,14 @@ def print_html(doc: Document) -> str:
     )
 
 
+def mail_html(doc: Document, note: str = "") -> str:
+    """The e-mail's HTML body: the summary and the actions, inline styles only (mail clients
+    drop style sheets), readable on a phone without opening the attachment."""
+    from liuke.web.pages import templates
+
+    return templates.get_template("reports/mail.html").render(note=note, **_context(doc))
+
+
 def pdf(doc: Document, settings: Settings) -> bytes:
     return render_pdf(
         print_html(doc),

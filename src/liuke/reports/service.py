@@ -303,16 +303,19 @@ def send(
         raise BadRequest(
             detail=f"no recipients: add them to the {run.kind} report template or the request"
         )
-    text = mail_text(doc)
+    text, note = mail_text(doc), ""
     attachments = [Attachment(file_name(run, "xlsx"), xlsx_of(run), render.XLSX_MEDIA)]
     try:
         attachments.insert(
             0, Attachment(file_name(run, "pdf"), pdf_of(s, settings, run), PDF_MEDIA)
         )
     except PdfUnavailable as exc:
-        text += "\n\n" + exc.detail
+        note = exc.detail
+        text += "\n\n" + note
     try:
-        result = send_mail(settings, to, doc.title, text, attachments=attachments)
+        result = send_mail(
+            settings, to, doc.title, text, html=render.mail_html(doc, note), attachments=attachments
+        )
     except MailError as exc:
         run.send_error = str(exc)
         s.flush()
