@@ -428,33 +428,44 @@ def attitude_candidate(b: Build, a: AgentQuality, mine: float, others: float) ->
 
 
 def alert_candidate(b: Build, alert: ComplaintAlert, label: str) -> Candidate:
-    """Customers who complained in the alert's cell over its days."""
+    """Customers who complained in the alert's cell over its days.
+
+    One action per department the alerts were escalated to: a defect shows up at once by
+    category, by product line and by their cell, and it is one root cause for one owner to
+    trace, not three jobs."""
     zone = zone_of(b.s, b.workspace_id)
     lo, hi = local_bounds(zone, alert.first_period, alert.last_period)
     stmt = select(Case.customer_id).where(
         Case.workspace_id == b.workspace_id,
         Case.kind == "complaint",
+        Case.merged_into_id.is_(None),
         Case.received_at >= lo,
         Case.received_at < hi,
         Case.customer_id.is_not(None),
     )
-    if (cat := alert.cell.get("category")) is not None:
+    cell = alert.cell
+    if (cat := cell.get("category")) is not None:
         stmt = stmt.where(Case.category == cat)
-    if (line := alert.cell.get("product_line_id")) is not None:
+    if (line := cell.get("product_line_id")) is not None:
         stmt = stmt.where(Case.product_line_id == line)
+    if (tier := cell.get("customer_tier")) is not None:
+        stmt = stmt.where(Case.customer_tier == tier)
+    if (kind := cell.get("channel_kind")) is not None:
+        stmt = stmt.where(Case.channel_kind == kind)
     customers = {int(c) for c in b.s.scalars(stmt) if c is not None}
+    owner = alert.department or b.t("负责部门", "the owner")
     return Candidate(
-        ("alert", alert.cell_key),
-        b.t(f"投诉异常「{label}」", f"Complaint spike '{label}'"),
+        ("alert", alert.department or alert.cell_key),
+        b.t(f"投诉异常（升级至{owner}）", f"Complaint spikes escalated to {owner}"),
         [
             b.t(
-                f"{alert.first_period}–{alert.last_period} 峰值 {alert.peak_count} 件（每万单 {alert.peak_rate:.1f}，中心线 {alert.center:.1f}）",
-                f"{alert.first_period}–{alert.last_period}, peak {alert.peak_count} ({alert.peak_rate:.1f} per 10k orders, center {alert.center:.1f})",
+                f"「{label}」{alert.first_period}–{alert.last_period} 峰值 {alert.peak_count} 件（每万单 {alert.peak_rate:.1f}，中心线 {alert.center:.1f}）",
+                f"'{label}' {alert.first_period}–{alert.last_period}, peak {alert.peak_count} ({alert.peak_rate:.1f} per 10k orders, center {alert.center:.1f})",
             )
         ],
         b.t(
-            f"由{alert.department or '负责部门'}追查根因（批次、供应商、出厂检验），并对涉及客户主动补救回访。",
-            f"{alert.department or 'The owner'} traces the root cause (batch, supplier, outgoing inspection); reach out to the customers affected.",
+            f"由{owner}追查根因（批次、供应商、出厂检验），并对涉及客户主动补救回访。",
+            f"{owner[0].upper() + owner[1:]} traces the root cause (batch, supplier, outgoing inspection) and reaches out to the customers affected.",
         ),
         "complaints",
         customers,
