@@ -349,14 +349,15 @@ def world(db: Database, make_workspace, client_for) -> World:  # type: ignore[no
             s.add(alert)
             s.flush()
             ids["complaint_alert"] = alert.id
-            run = reports.generate(
-                s, Settings(database_url=db.url), ws, parse_period("daily", "2026-03-02"),
-                with_pdf=False,
-            )  # fmt: skip
+    for ws, ids in ((wa.id, w.A), (wb.id, w.B)):
+        ids["report_run"] = reports.generate(
+            db, Settings(database_url=db.url), ws, parse_period("daily", "2026-03-02"),
+            with_pdf=False,
+        )  # fmt: skip
+        with db.session() as s:
             # the PDF's content is not under test here (tests/reports check real ones): only
             # who may fetch it
-            run.pdf = b"%PDF-1.7\n% isolation fixture\n"
-            ids["report_run"] = run.id
+            reports.get_run(s, ws, ids["report_run"]).pdf = b"%PDF-1.7\n% isolation fixture\n"
     return w
 
 

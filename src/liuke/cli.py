@@ -413,8 +413,10 @@ def _demo_reports(db: Database) -> None:
         for kind in sorted(set(KINDS) - {o.kind for o in outcomes}):
             with db.session() as s:
                 period = last_complete(kind, local_today(s, ws))
-                run = service.generate(s, settings, ws, period, trigger="manual")
-                outcomes.append(Outcome(ws, kind, period.key, run.id, run.status, error=run.error))
+            run_id = service.generate(db, settings, ws, period, trigger="manual")
+            with db.session() as s:
+                run = service.get_run(s, ws, run_id)
+                outcomes.append(Outcome(ws, kind, period.key, run_id, run.status, error=run.error))
     for o in outcomes:
         console.print(f"report: {o.kind} {o.period} {o.status} {o.error}".rstrip())
     monthly = next((o for o in outcomes if o.kind == "monthly" and o.run_id), None)

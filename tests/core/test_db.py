@@ -165,3 +165,24 @@ def test_make_engine_picks_psycopg_and_creates_sqlite_folder(tmp_path: Path) -> 
     engine = make_engine(f"sqlite:///{target}")
     assert target.parent.is_dir()
     engine.dispose()
+
+
+def test_a_read_session_sees_a_snapshot_and_never_blocks_writers(db: Database) -> None:
+    """Long reads (reports) must not hold SQLite's write lock, nor write by mistake."""
+    with db.session() as s:
+        s.add(row := _row(type="test.read_session"))
+        s.flush()
+        row_id = row.id
+    with db.read_session() as r:
+        assert r.get(OutboxEvent, row_id) is not None
+        # a writer commits while the read is open: no waiting, no "database is locked"
+        with db.session() as w:
+            w.add(_row(type="test.read_session.during"))
+        if db.dialect == "sqlite":
+            with pytest.raises(Exception, match=r"readonly"):
+                r.add(_row(type="test.read_session.write"))
+                r.flush()
+    with db.session() as s:
+        assert (
+            s.scalar(select(func.count()).where(OutboxEvent.type == "test.read_session.write")) == 0
+        )

@@ -84,14 +84,12 @@ def test_a_bad_template_is_refused_and_nothing_changes(
 
 
 def test_an_empty_shop_gets_a_readable_report(db: Database, workspace: WorkspaceCtx) -> None:
+    run_id = service.generate(db, _settings(db), workspace.id, parse("monthly", "2026-10"))
     with db.session() as s:
-        run = service.generate(s, _settings(db), workspace.id, parse("monthly", "2026-10"))
-        run_id = run.id
+        run = service.get_run(s, workspace.id, run_id, files=True)
         assert run.status == "ready" and run.xlsx_size > 0
         # no browser: the report is kept, the reason noted, the PDF left for later
         assert run.pdf is None and "Chromium" in run.error
-    with db.session() as s:
-        run = service.get_run(s, workspace.id, run_id)
         doc = service.document_of(run)
     assert [sec.key for sec in doc.sections] == [
         "service", "funnel", "complaints", "quality", "satisfaction", "retention", "recovery",
@@ -106,28 +104,25 @@ def test_an_empty_shop_gets_a_readable_report(db: Database, workspace: Workspace
 
 
 def test_other_kinds_and_english(db: Database, workspace: WorkspaceCtx) -> None:
-    with db.session() as s:
-        for kind, key in (("daily", "2026-10-31"), ("tenday", "2026-10-3"), ("weekly", "2026-W44")):
-            run = service.generate(
-                s, _settings(db), workspace.id, parse(kind, key), locale="en", with_pdf=False
-            )
+    for kind, key in (("daily", "2026-10-31"), ("tenday", "2026-10-3"), ("weekly", "2026-W44")):
+        run_id = service.generate(
+            db, _settings(db), workspace.id, parse(kind, key), locale="en", with_pdf=False
+        )
+        with db.session() as s:
+            run = service.get_run(s, workspace.id, run_id)
             doc = service.document_of(run)
-            assert doc.locale == "en" and run.period_key == key
-            assert doc.sections[0].key == ("warning" if kind == "daily" else "service")
-        assert "Daily complaint warning" in doc.title or "Weekly" in doc.title
-        with pytest.raises(BadRequest):
-            service.generate(
-                s, _settings(db), workspace.id, parse("daily", "2026-10-31"), locale="fr"
-            )
+        assert doc.locale == "en" and run.period_key == key
+        assert doc.sections[0].key == ("warning" if kind == "daily" else "service")
+    assert "Daily complaint warning" in doc.title or "Weekly" in doc.title
+    with pytest.raises(BadRequest):
+        service.generate(db, _settings(db), workspace.id, parse("daily", "2026-10-31"), locale="fr")
 
 
 def test_send_attaches_the_files_and_records_where_it_went(
     db: Database, workspace: WorkspaceCtx, smtp: Server
 ) -> None:
     settings = smtp.settings(database_url=db.url, chromium_path=NO_BROWSER)
-    with db.session() as s:
-        run = service.generate(s, settings, workspace.id, parse("monthly", "2026-10"))
-        run_id = run.id
+    run_id = service.generate(db, settings, workspace.id, parse("monthly", "2026-10"))
     with db.session() as s, pytest.raises(BadRequest) as exc:
         service.send(s, settings, workspace.id, run_id)  # no recipients anywhere
     assert "no recipients" in exc.value.params["detail"]
@@ -147,12 +142,11 @@ def test_send_attaches_the_files_and_records_where_it_went(
 
 def test_mail_failure_is_a_clear_error(db: Database, workspace: WorkspaceCtx) -> None:
     settings = _settings(db)  # no SMTP host
-    with db.session() as s:
-        run = service.generate(
-            s, settings, workspace.id, parse("monthly", "2026-10"), with_pdf=False
-        )
-        with pytest.raises(BadRequest) as exc:
-            service.send(s, settings, workspace.id, run.id, recipients=["boss@shop.cn"])
+    run_id = service.generate(
+        db, settings, workspace.id, parse("monthly", "2026-10"), with_pdf=False
+    )
+    with db.session() as s, pytest.raises(BadRequest) as exc:
+        service.send(s, settings, workspace.id, run_id, recipients=["boss@shop.cn"])
     assert "mail is not configured" in exc.value.params["detail"]
 
 
@@ -231,3 +225,27 @@ def test_a_failing_report_is_recorded_and_the_others_still_run(
     assert run.status == "failed" and "section exploded" in run.error
     with db.session() as s:
         assert s.scalar(select(func.count()).select_from(ReportTemplate)) >= 1
+
+
+def test_a_report_being_built_locks_nobody_out(
+    db: Database, workspace: WorkspaceCtx, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On SQLite every session takes the write lock; the build reads in a snapshot instead, so
+    the service keeps writing while a long report is built (here: a write from inside it)."""
+    real = service.build_document
+    wrote: list[int] = []
+
+    def build_and_meanwhile_write(*args: Any, **kwargs: Any) -> Document:
+        with db.session() as other:  # another request writes while the report reads
+            other.add(
+                ReportTemplate(workspace_id=workspace.id, kind="weekly", sections=["service"])
+            )
+            other.flush()
+            wrote.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(service, "build_document", build_and_meanwhile_write)
+    run_id = service.generate(
+        db, _settings(db), workspace.id, parse("monthly", "2026-10"), with_pdf=False
+    )
+    assert wrote == [1] and run_id > 0

@@ -59,9 +59,9 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shop]:
         work_cases(db, sim.ws)
         work_retention(db, sim.ws)
         settings = Settings(database_url=db.url, model_dir=tmp / "models")
+        run_id = service.generate(db, settings, sim.ws, parse("monthly", MONTH), with_pdf=False)
         with db.session() as s:
-            run = service.generate(s, settings, sim.ws, parse("monthly", MONTH), with_pdf=False)
-            doc, run_id = service.document_of(run), run.id
+            doc = service.document_of(service.get_run(s, sim.ws, run_id))
         yield Shop(sim, settings, doc, run_id)
     get_settings.cache_clear()
     db.dispose()

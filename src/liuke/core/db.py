@@ -87,6 +87,16 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return create_engine(url, **kwargs)
 
 
+def _sqlite_read_only(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA query_only=ON")
+    cur.close()
+
+
+def _emit_deferred_begin(conn: Any) -> None:
+    conn.exec_driver_sql("BEGIN")
+
+
 def _disable_pysqlite_autobegin(dbapi_conn: Any, _record: Any) -> None:
     dbapi_conn.isolation_level = None
 
@@ -112,6 +122,8 @@ class Database:
         self.url = url
         self.engine = make_engine(url, **engine_kwargs)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
+        self._read_engine: Engine | None = None
+        self._reader: sessionmaker[Session] | None = None
 
     @property
     def dialect(self) -> str:
@@ -128,8 +140,40 @@ class Database:
                 session.rollback()
                 raise
 
+    @contextmanager
+    def read_session(self) -> Iterator[Session]:
+        """A long read (a report, an export) that never holds SQLite's write lock.
+
+        ``session()`` begins IMMEDIATE, so on SQLite even a read-only unit of work makes every
+        writer wait; a report that reads for half a minute would lock the service out. Here
+        SQLite gets a deferred transaction on a query-only connection: one consistent WAL
+        snapshot that writers neither wait for nor disturb, and any write fails loudly. On
+        PostgreSQL it is a plain session (MVCC readers never block writers). Always rolled back.
+        """
+        factory = self._read_sessionmaker()
+        with factory() as session:
+            try:
+                yield session
+            finally:
+                session.rollback()
+
+    def _read_sessionmaker(self) -> sessionmaker[Session]:
+        if self.dialect != "sqlite":
+            return self.sessionmaker
+        if self._reader is None:
+            engine = create_engine(self.url, connect_args={"check_same_thread": False})
+            event.listen(engine, "connect", _sqlite_pragmas)
+            event.listen(engine, "connect", _sqlite_read_only)
+            event.listen(engine, "connect", _disable_pysqlite_autobegin)
+            event.listen(engine, "begin", _emit_deferred_begin)
+            self._read_engine = engine
+            self._reader = sessionmaker(engine, expire_on_commit=False)
+        return self._reader
+
     def dispose(self) -> None:
         self.engine.dispose()
+        if self._read_engine is not None:
+            self._read_engine.dispose()
 
 
 T = TypeVar("T")

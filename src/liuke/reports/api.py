@@ -82,11 +82,12 @@ def create_run(body: RunIn, request: Request, principal: Manager, s: DbSession) 
         if body.period
         else last_complete(body.kind, local_today(s, ws))
     )
-    run = service.generate(
-        s, _settings(request), ws, period, trigger="manual", actor_id=principal.user_id,
-        locale=body.locale,
+    s.commit()  # the build reads for seconds: hold no lock meanwhile (service.generate)
+    run_id = service.generate(
+        request.app.state.db, _settings(request), ws, period, trigger="manual",
+        actor_id=principal.user_id, locale=body.locale,
     )  # fmt: skip
-    return RunOut.model_validate(run)
+    return RunOut.model_validate(service.get_run(s, ws, run_id))
 
 
 @router.get("/runs")

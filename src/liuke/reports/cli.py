@@ -71,18 +71,18 @@ def _run(
     except BadRequest as exc:
         _fail(exc, 2)
     try:
+        run_id = service.generate(
+            db,
+            settings,
+            ws,
+            chosen,
+            trigger="cli",
+            locale=locale,
+            with_pdf=out is not None or send or bool(to),
+        )
         with db.session() as s:
-            run = service.generate(
-                s,
-                settings,
-                ws,
-                chosen,
-                trigger="cli",
-                locale=locale,
-                with_pdf=out is not None or send or bool(to),
-            )
+            run = service.get_run(s, ws, run_id, files=True)
             doc = service.document_of(run)
-            run_id = run.id
             if out is not None:
                 out.write_bytes(service.pdf_of(s, settings, run))
             if xlsx is not None:

@@ -102,11 +102,12 @@ def generate(
 ) -> Response:
     p = _Page(request, s, MANAGE, post=True)
     chosen = parse(kind, period) if period.strip() else last_complete(kind, local_today(s, p.ws))
-    run = service.generate(
-        s, _settings(request), p.ws, chosen, trigger="manual", actor_id=p.principal.user_id,
-        locale=locale or None,
+    s.commit()  # the build reads for seconds: hold no lock meanwhile (service.generate)
+    run_id = service.generate(
+        request.app.state.db, _settings(request), p.ws, chosen, trigger="manual",
+        actor_id=p.principal.user_id, locale=locale or None,
     )  # fmt: skip
-    return redirect(f"/reports/{run.id}")
+    return redirect(f"/reports/{run_id}")
 
 
 @router.get("/reports/{run_id:int}")

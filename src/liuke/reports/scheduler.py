@@ -121,11 +121,9 @@ def run_one(db: Database, settings: Settings, item: Due, now: datetime | None = 
     if run_id is None:
         return Outcome(item.workspace_id, kind, key, None, "skipped")
     try:
-        with db.session() as s:
-            run = service.get_run(s, item.workspace_id, run_id)
-            service.generate(
-                s, settings, item.workspace_id, item.period, trigger="schedule", run=run
-            )
+        service.generate(
+            db, settings, item.workspace_id, item.period, trigger="schedule", run_id=run_id
+        )
     except Exception as exc:  # a broken section must not stop the other reports
         log.exception("scheduled report %s %s failed", kind, key)
         with db.session() as s:

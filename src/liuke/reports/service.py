@@ -16,7 +16,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, undefer
 
 from liuke.core.config import Settings
-from liuke.core.db import utcnow
+from liuke.core.db import Database, utcnow
 from liuke.core.errors import BadRequest, NotFound
 from liuke.core.mail import Attachment, MailError, SendResult, build_message, send_mail
 from liuke.reports import builder, render
@@ -181,7 +181,7 @@ def build_document(
 
 
 def generate(
-    s: Session,
+    db: Database,
     settings: Settings,
     workspace_id: int,
     period: Period,
@@ -189,34 +189,44 @@ def generate(
     trigger: str = "manual",
     actor_id: int | None = None,
     locale: str | None = None,
-    run: ReportRun | None = None,
+    run_id: int | None = None,
     with_pdf: bool = True,
-) -> ReportRun:
-    """Build, draw and archive one report. ``run`` is a row a scheduler already claimed."""
+) -> int:
+    """Build, draw and archive one report; returns the run's id. ``run_id`` is a row a
+    scheduler already claimed.
+
+    The build reads for seconds (half a minute on a big shop), so it runs in a read session
+    (``Database.read_session``: on SQLite no write lock is held meanwhile) and the files are
+    drawn outside any transaction; only storing the result is a (short) write.
+    """
     if locale is not None and locale not in LOCALES:
         raise BadRequest(detail=f"locale must be one of {', '.join(LOCALES)}")
-    doc = build_document(s, settings, workspace_id, period, locale=locale)
-    if run is None:
-        run = ReportRun(workspace_id=workspace_id, trigger=trigger, created_by=actor_id)
-        s.add(run)
-    run.kind, run.period_key = period.kind, period.key
-    run.period_start, run.period_end = period.start, period.end
-    run.locale, run.title = doc.locale, doc.title
-    run.snapshot = doc.to_json()
-    run.xlsx = render.xlsx(doc)
-    run.xlsx_size = len(run.xlsx)
-    run.error = ""
+    with db.read_session() as r:
+        doc = build_document(r, settings, workspace_id, period, locale=locale)
+    xlsx = render.xlsx(doc)
+    pdf, error = None, ""
     if with_pdf:
         try:
-            run.pdf = render.pdf(doc, settings)
-            run.pdf_size = len(run.pdf)
+            pdf = render.pdf(doc, settings)
         except PdfUnavailable as exc:
-            run.error = exc.detail
+            error = exc.detail
             log.warning("report %s %s: no PDF: %s", period.kind, period.key, exc.detail)
-    run.status = "ready"
-    run.finished_at = utcnow()
-    s.flush()
-    return run
+    with db.session() as s:
+        run = s.get(ReportRun, run_id) if run_id is not None else None
+        if run is None or run.workspace_id != workspace_id:
+            run = ReportRun(workspace_id=workspace_id, trigger=trigger, created_by=actor_id)
+            s.add(run)
+        run.kind, run.period_key = period.kind, period.key
+        run.period_start, run.period_end = period.start, period.end
+        run.locale, run.title = doc.locale, doc.title
+        run.snapshot = doc.to_json()
+        run.xlsx, run.xlsx_size = xlsx, len(xlsx)
+        run.pdf, run.pdf_size = pdf, len(pdf or b"")
+        run.error = error
+        run.status = "ready"
+        run.finished_at = utcnow()
+        s.flush()
+        return run.id
 
 
 def run_query(workspace_id: int, kind: str | None = None) -> Select[ReportRun]:
