@@ -41,6 +41,10 @@ PASSWORD = "correct-horse-9"
 # on every machine (a developer's var/models must not change what the suite asserts).
 # A fresh folder per test process, so a test that trains a model never leaves it to the next run.
 os.environ.setdefault("LIUKE_MODEL_DIR", tempfile.mkdtemp(prefix="liuke-test-models-"))
+# Test apps share databases with every other test's workspaces: an app's background report
+# schedule would generate their scheduled reports in the middle of unrelated tests. The
+# schedule is tested directly (tests/reports/test_service.py); an app that wants it says so.
+os.environ.setdefault("LIUKE_REPORTS_IN_PROCESS", "false")
 
 
 def unavailable(what: str, why: object) -> None:
