@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import pytest
 
+from tests.e2e.browser import signed_in_tab
 from tests.e2e.server import run_server
-from tests.e2e.test_browser import CHROMIUM, CHROMIUM_ARGS, MIN_SCREENSHOT_BYTES, require_browser
+from tests.e2e.test_browser import MIN_SCREENSHOT_BYTES, require_browser
 from tests.simulate.helpers import END, SIGNAL_SIZES, Sim, build
 
 START = END - timedelta(days=SIGNAL_SIZES["days"] - 1)
@@ -65,82 +65,72 @@ def _drawn(tab: Any, expect: Any, selector: str) -> bytes:
 
 
 def test_manager_sees_where_the_service_loses_customers(served: Served, tmp_path: Path) -> None:
-    sync_playwright, expect = require_browser()
+    _, expect = require_browser()
     base = served.base_url
     slow = served.sim.truth["signals"]["slow_agent"]
     problems: list[str] = []
     shots: dict[str, bytes] = {}
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            context = browser.new_context(locale="zh-CN", viewport={"width": 1360, "height": 900})
-            tab: Any = context.new_page()
-            tab.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
-            tab.on(
-                "response",
-                lambda r: problems.append(f"HTTP {r.status} {r.url}") if r.status >= 400 else None,
-            )
-            tab.goto(f"{base}/login?next={quote('/analytics?' + RANGE, safe='/')}")
-            tab.fill("#workspace", served.sim.result.slug)
-            tab.fill("#email", served.email)
-            tab.fill("#password", served.password)
-            tab.click("button[type=submit]")
-            tab.wait_for_url(f"{base}/analytics?{RANGE}")
+    with signed_in_tab(
+        base,
+        served.sim.result.slug,
+        served.email,
+        served.password,
+        "/analytics?" + RANGE,
+        problems,
+        width=1360,
+    ) as tab:
+        # 1. the overview: KPI cards, both trend charts drawn, the slow agent named
+        assert tab.locator("h1").inner_text() == "数据分析"
+        assert tab.locator('.kpi[data-metric="contacts"] .kpi-value').inner_text() != "—"
+        shots["volume"] = _drawn(tab, expect, "#volume-chart")
+        shots["speed"] = _drawn(tab, expect, "#speed-chart")
+        findings = tab.locator("#findings .finding-list").first.inner_text()
+        assert slow["name"] in findings
+        assert "平均响应时长" in findings
+        shots["overview"] = tab.screenshot(
+            path=str(tmp_path / "analytics-overview.png"), full_page=True
+        )
 
-            # 1. the overview: KPI cards, both trend charts drawn, the slow agent named
-            assert tab.locator("h1").inner_text() == "数据分析"
-            assert tab.locator('.kpi[data-metric="contacts"] .kpi-value').inner_text() != "—"
-            shots["volume"] = _drawn(tab, expect, "#volume-chart")
-            shots["speed"] = _drawn(tab, expect, "#speed-chart")
-            findings = tab.locator("#findings .finding-list").first.inner_text()
-            assert slow["name"] in findings
-            assert "平均响应时长" in findings
-            shots["overview"] = tab.screenshot(
-                path=str(tmp_path / "analytics-overview.png"), full_page=True
-            )
+        # 2. a finding leads to the agent's conversations and on to a transcript
+        line = tab.locator("#findings .finding", has_text=slow["name"]).first
+        line.locator("a.drill").click()
+        tab.wait_for_url(f"{base}/analytics/agents/{slow['user_id']}?*")
+        assert slow["name"] in tab.locator("h1").inner_text()
+        assert tab.locator("#conversations tbody tr").count() > 0
+        tab.locator("#conversations tbody a").first.click()
+        tab.wait_for_url(f"{base}/analytics/conversations/*")
+        assert tab.locator("#transcript .msg").count() > 0
 
-            # 2. a finding leads to the agent's conversations and on to a transcript
-            line = tab.locator("#findings .finding", has_text=slow["name"]).first
-            line.locator("a.drill").click()
-            tab.wait_for_url(f"{base}/analytics/agents/{slow['user_id']}?*")
-            assert slow["name"] in tab.locator("h1").inner_text()
-            assert tab.locator("#conversations tbody tr").count() > 0
-            tab.locator("#conversations tbody a").first.click()
-            tab.wait_for_url(f"{base}/analytics/conversations/*")
-            assert tab.locator("#transcript .msg").count() > 0
+        # 3. the funnel, overall and per channel
+        tab.click('.tabs a[data-tab="funnel"]')
+        tab.wait_for_url(f"{base}/analytics/funnel?*")
+        assert f"start={START.isoformat()}" in tab.url  # the tabs keep the view
+        shots["funnel"] = _drawn(tab, expect, "#funnel-chart")
+        _drawn(tab, expect, "#sides-chart")
+        assert tab.locator("#funnel-sides td.is-weak").count() > 0
 
-            # 3. the funnel, overall and per channel
-            tab.click('.tabs a[data-tab="funnel"]')
-            tab.wait_for_url(f"{base}/analytics/funnel?*")
-            assert f"start={START.isoformat()}" in tab.url  # the tabs keep the view
-            shots["funnel"] = _drawn(tab, expect, "#funnel-chart")
-            _drawn(tab, expect, "#sides-chart")
-            assert tab.locator("#funnel-sides td.is-weak").count() > 0
+        # 4. the agents: the slow one is on the attention list, red against the team
+        tab.click('.tabs a[data-tab="agents"]')
+        tab.wait_for_url(f"{base}/analytics/agents?*")
+        assert slow["name"] in tab.locator("#attention").inner_text()
+        row = tab.locator(f'#scorecards tr[data-agent="{slow["user_id"]}"]')
+        assert row.locator("td.is-worse").count() > 0
 
-            # 4. the agents: the slow one is on the attention list, red against the team
-            tab.click('.tabs a[data-tab="agents"]')
-            tab.wait_for_url(f"{base}/analytics/agents?*")
-            assert slow["name"] in tab.locator("#attention").inner_text()
-            row = tab.locator(f'#scorecards tr[data-agent="{slow["user_id"]}"]')
-            assert row.locator("td.is-worse").count() > 0
+        # 5. SLA gauges and trends draw too
+        tab.click('.tabs a[data-tab="sla"]')
+        tab.wait_for_url(f"{base}/analytics/sla?*")
+        for gauge in ("reply_rate", "sla_first_response", "sla_average_response"):
+            _drawn(tab, expect, f"#gauge-{gauge}")
+        shots["sla"] = tab.screenshot(path=str(tmp_path / "analytics-sla.png"))
+        tab.click('.tabs a[data-tab="trends"]')
+        tab.wait_for_url(f"{base}/analytics/trends?*")
+        _drawn(tab, expect, "#trend-contacts")
 
-            # 5. SLA gauges and trends draw too
-            tab.click('.tabs a[data-tab="sla"]')
-            tab.wait_for_url(f"{base}/analytics/sla?*")
-            for gauge in ("reply_rate", "sla_first_response", "sla_average_response"):
-                _drawn(tab, expect, f"#gauge-{gauge}")
-            shots["sla"] = tab.screenshot(path=str(tmp_path / "analytics-sla.png"))
-            tab.click('.tabs a[data-tab="trends"]')
-            tab.wait_for_url(f"{base}/analytics/trends?*")
-            _drawn(tab, expect, "#trend-contacts")
-
-            # 6. the overview on a phone
-            tab.set_viewport_size({"width": 390, "height": 844})
-            tab.goto(f"{base}/analytics?{RANGE}")
-            expect(tab.locator("#volume-chart")).to_have_attribute("data-chart-ready", "true")
-            shots["phone"] = tab.screenshot(path=str(tmp_path / "analytics-phone.png"))
-        finally:
-            browser.close()
+        # 6. the overview on a phone
+        tab.set_viewport_size({"width": 390, "height": 844})
+        tab.goto(f"{base}/analytics?{RANGE}")
+        expect(tab.locator("#volume-chart")).to_have_attribute("data-chart-ready", "true")
+        shots["phone"] = tab.screenshot(path=str(tmp_path / "analytics-phone.png"))
     for name, shot in shots.items():
         assert len(shot) > MIN_SCREENSHOT_BYTES, f"{name} screenshot looks blank"
     assert problems == []

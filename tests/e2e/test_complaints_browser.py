@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -18,8 +17,9 @@ from liuke.complaints import service, spc
 from liuke.core.db import Database
 from liuke.core.migrate import upgrade
 from liuke.workspaces import service as ws_service
+from tests.e2e.browser import signed_in_tab
 from tests.e2e.server import run_server
-from tests.e2e.test_browser import CHROMIUM, CHROMIUM_ARGS, MIN_SCREENSHOT_BYTES, require_browser
+from tests.e2e.test_browser import MIN_SCREENSHOT_BYTES, require_browser
 
 SLUG = "defect-shop"
 EMAIL = "boss@shop.test"
@@ -82,85 +82,65 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeded]:
 
 
 def test_manager_follows_a_defect_from_alert_to_recovery(seeded: Seeded, tmp_path: Path) -> None:
-    sync_playwright, expect = require_browser()
+    _, expect = require_browser()
     base = seeded.base_url
     problems: list[str] = []
     shots: dict[str, bytes] = {}
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
-            tab: Any = context.new_page()
-            tab.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
-            tab.on(
-                "response",
-                lambda r: problems.append(f"HTTP {r.status} {r.url}") if r.status >= 400 else None,
-            )
-            tab.goto(f"{base}/login?next=/complaints")
-            tab.fill("#workspace", SLUG)
-            tab.fill("#email", EMAIL)
-            tab.fill("#password", PASSWORD)
-            tab.click("button[type=submit]")
-            tab.wait_for_url(f"{base}/complaints")
+    with signed_in_tab(base, SLUG, EMAIL, PASSWORD, "/complaints", problems) as tab:
+        # 1. the overview: the grid and the escalated alert of the defect
+        expect(tab.locator("#heat-chart")).to_have_attribute("data-chart-ready", "true")
+        expect(tab.locator("#pareto-chart")).to_have_attribute("data-chart-ready", "true")
+        alerts = tab.locator("#active-alerts")
+        assert "手机数码" in alerts.inner_text()
+        shots["overview"] = tab.screenshot(path=str(tmp_path / "overview.png"))
 
-            # 1. the overview: the grid and the escalated alert of the defect
-            expect(tab.locator("#heat-chart")).to_have_attribute("data-chart-ready", "true")
-            expect(tab.locator("#pareto-chart")).to_have_attribute("data-chart-ready", "true")
-            alerts = tab.locator("#active-alerts")
-            assert "手机数码" in alerts.inner_text()
-            shots["overview"] = tab.screenshot(path=str(tmp_path / "overview.png"))
+        # 2. the alert: its evidence chart, the department, acknowledged
+        tab.goto(f"{base}/complaints/alerts/{seeded.alert_id}")
+        expect(tab.locator("#evidence-chart")).to_have_attribute("data-chart-ready", "true")
+        assert tab.locator('[data-field="department"]').inner_text() == "数码事业部"
+        assert tab.locator('[data-field="status"]').get_attribute("data-value") == "escalated"
+        sample = tab.locator("#samples a").first
+        tab.click("#ack-form button[type=submit]")
+        tab.wait_for_load_state()
+        assert tab.locator('[data-field="status"]').get_attribute("data-value") == "acknowledged"
 
-            # 2. the alert: its evidence chart, the department, acknowledged
-            tab.goto(f"{base}/complaints/alerts/{seeded.alert_id}")
-            expect(tab.locator("#evidence-chart")).to_have_attribute("data-chart-ready", "true")
-            assert tab.locator('[data-field="department"]').inner_text() == "数码事业部"
-            assert tab.locator('[data-field="status"]').get_attribute("data-value") == "escalated"
-            sample = tab.locator("#samples a").first
-            tab.click("#ack-form button[type=submit]")
-            tab.wait_for_load_state()
-            assert (
-                tab.locator('[data-field="status"]').get_attribute("data-value") == "acknowledged"
-            )
+        # 3. a case behind it: confirm the cell, settle the recovery
+        sample = tab.locator("#samples a").first
+        sample.click()
+        tab.wait_for_url(f"{base}/complaints/cases/*")
+        tab.select_option("#classify-category", "product_quality")
+        tab.click("#classify-form button[type=submit]")
+        tab.wait_for_load_state()
+        assert tab.locator("#saved").is_visible()
+        tab.select_option("#r-root_cause", "product")
+        tab.select_option("#r-action", "replacement")
+        tab.fill("#recovery-form input[name=cost]", "199")
+        tab.select_option("#r-outcome", "recovered")
+        tab.click("#recovery-form button[type=submit]")
+        tab.wait_for_load_state()
+        records = tab.locator("#recovery-records tbody tr")
+        assert records.count() == 1  # the pending record was settled, not duplicated
+        assert "199" in records.first.inner_text()
+        shots["case"] = tab.screenshot(path=str(tmp_path / "case.png"), full_page=True)
 
-            # 3. a case behind it: confirm the cell, settle the recovery
-            sample = tab.locator("#samples a").first
-            sample.click()
-            tab.wait_for_url(f"{base}/complaints/cases/*")
-            tab.select_option("#classify-category", "product_quality")
-            tab.click("#classify-form button[type=submit]")
-            tab.wait_for_load_state()
-            assert tab.locator("#saved").is_visible()
-            tab.select_option("#r-root_cause", "product")
-            tab.select_option("#r-action", "replacement")
-            tab.fill("#recovery-form input[name=cost]", "199")
-            tab.select_option("#r-outcome", "recovered")
-            tab.click("#recovery-form button[type=submit]")
-            tab.wait_for_load_state()
-            records = tab.locator("#recovery-records tbody tr")
-            assert records.count() == 1  # the pending record was settled, not duplicated
-            assert "199" in records.first.inner_text()
-            shots["case"] = tab.screenshot(path=str(tmp_path / "case.png"), full_page=True)
+        # 4. the control charts mark the alert day
+        tab.goto(f"{base}/complaints/charts?dimension=product_line")
+        chart = tab.locator("[data-chart]").first
+        expect(chart).to_have_attribute("data-chart-ready", "true")
+        assert seeded.spike_day.isoformat() in (chart.get_attribute("data-chart") or "")
 
-            # 4. the control charts mark the alert day
-            tab.goto(f"{base}/complaints/charts?dimension=product_line")
-            chart = tab.locator("[data-chart]").first
-            expect(chart).to_have_attribute("data-chart-ready", "true")
-            assert seeded.spike_day.isoformat() in (chart.get_attribute("data-chart") or "")
-
-            # 5. the daily warning of the defect day, in Chinese and in English
-            tab.goto(f"{base}/complaints/warning?day={seeded.spike_day.isoformat()}")
-            main = tab.locator("main").inner_text()
-            assert "投诉预警日报" in main and "手机数码" in main
-            with tab.expect_download() as download:
-                tab.click("a[href*='warning.xlsx']")
-            assert download.value.suggested_filename.endswith(".xlsx")
-            tab.click(".lang-switch >> text=English")
-            assert "warning" in tab.locator("main").inner_text().lower()
-            tab.click(".lang-switch >> text=中文")
-            tab.set_viewport_size({"width": 390, "height": 844})
-            shots["phone"] = tab.screenshot(path=str(tmp_path / "warning-phone.png"))
-        finally:
-            browser.close()
+        # 5. the daily warning of the defect day, in Chinese and in English
+        tab.goto(f"{base}/complaints/warning?day={seeded.spike_day.isoformat()}")
+        main = tab.locator("main").inner_text()
+        assert "投诉预警日报" in main and "手机数码" in main
+        with tab.expect_download() as download:
+            tab.click("a[href*='warning.xlsx']")
+        assert download.value.suggested_filename.endswith(".xlsx")
+        tab.click(".lang-switch >> text=English")
+        assert "warning" in tab.locator("main").inner_text().lower()
+        tab.click(".lang-switch >> text=中文")
+        tab.set_viewport_size({"width": 390, "height": 844})
+        shots["phone"] = tab.screenshot(path=str(tmp_path / "warning-phone.png"))
     for name, shot in shots.items():
         assert len(shot) > MIN_SCREENSHOT_BYTES, f"{name} screenshot looks blank"
     assert problems == []

@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -19,8 +18,9 @@ from liuke.core.migrate import upgrade
 from liuke.simulate import simulate_world
 from liuke.simulate.retention import work_retention
 from liuke.workspaces import service as ws_service
+from tests.e2e.browser import signed_in_tab
 from tests.e2e.server import run_server
-from tests.e2e.test_browser import CHROMIUM, CHROMIUM_ARGS, MIN_SCREENSHOT_BYTES, require_browser
+from tests.e2e.test_browser import MIN_SCREENSHOT_BYTES, require_browser
 from tests.simulate.helpers import END
 
 SLUG = "keep-shop"
@@ -57,84 +57,66 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeded]:
 
 
 def test_manager_works_the_retention_desk(seeded: Seeded, tmp_path: Path) -> None:
-    sync_playwright, expect = require_browser()
+    _, expect = require_browser()
     base = seeded.base_url
     problems: list[str] = []
     shots: dict[str, bytes] = {}
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
-            tab: Any = context.new_page()
-            tab.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
-            tab.on(
-                "response",
-                lambda r: problems.append(f"HTTP {r.status} {r.url}") if r.status >= 400 else None,
+    with signed_in_tab(base, SLUG, EMAIL, PASSWORD, "/customers", problems) as tab:
+        # 1. the risk list: highest probability first, what drives churn charted
+        expect(tab.locator("#drivers-chart")).to_have_attribute("data-chart-ready", "true")
+        first = tab.locator("#risk-list tbody tr").first
+        probabilities = [
+            float(p)
+            for p in tab.locator("#risk-list [data-probability]").evaluate_all(
+                "els => els.map(e => e.dataset.probability)"
             )
-            tab.goto(f"{base}/login?next=/customers")
-            tab.fill("#workspace", SLUG)
-            tab.fill("#email", EMAIL)
-            tab.fill("#password", PASSWORD)
-            tab.click("button[type=submit]")
-            tab.wait_for_url(f"{base}/customers")
+        ]
+        assert probabilities == sorted(probabilities, reverse=True)
+        assert tab.locator('[data-nav="customers"]').get_attribute("aria-current") == "page"
+        shots["risk"] = tab.screenshot(path=str(tmp_path / "risk.png"))
 
-            # 1. the risk list: highest probability first, what drives churn charted
-            expect(tab.locator("#drivers-chart")).to_have_attribute("data-chart-ready", "true")
-            first = tab.locator("#risk-list tbody tr").first
-            probabilities = [
-                float(p)
-                for p in tab.locator("#risk-list [data-probability]").evaluate_all(
-                    "els => els.map(e => e.dataset.probability)"
-                )
-            ]
-            assert probabilities == sorted(probabilities, reverse=True)
-            assert tab.locator('[data-nav="customers"]').get_attribute("aria-current") == "page"
-            shots["risk"] = tab.screenshot(path=str(tmp_path / "risk.png"))
+        # 2. the top customer's 360 view with the reasons, a follow-up made and completed
+        first.locator("a").first.click()
+        tab.wait_for_url(f"{base}/customers/*")
+        expect(tab.locator("#reasons-chart")).to_have_attribute("data-chart-ready", "true")
+        assert tab.locator("#reasons li").count() >= 1
+        tab.fill("#new-followup input[name=reason]", "流失风险高，主动回访")
+        tab.click("#new-followup button[type=submit]")
+        tab.wait_for_load_state()
+        assert tab.locator("#saved").is_visible()
+        row = tab.locator("#followups tr", has_text="流失风险高，主动回访")
+        row.locator("select[name=outcome]").select_option("retained")
+        row.locator("button[type=submit]").click()
+        tab.wait_for_load_state()
+        done = tab.locator("#followups tr", has_text="流失风险高，主动回访")
+        assert done.get_attribute("data-status") == "done"
+        shots["customer"] = tab.screenshot(path=str(tmp_path / "c360.png"), full_page=True)
 
-            # 2. the top customer's 360 view with the reasons, a follow-up made and completed
-            first.locator("a").first.click()
-            tab.wait_for_url(f"{base}/customers/*")
-            expect(tab.locator("#reasons-chart")).to_have_attribute("data-chart-ready", "true")
-            assert tab.locator("#reasons li").count() >= 1
-            tab.fill("#new-followup input[name=reason]", "流失风险高，主动回访")
-            tab.click("#new-followup button[type=submit]")
-            tab.wait_for_load_state()
-            assert tab.locator("#saved").is_visible()
-            row = tab.locator("#followups tr", has_text="流失风险高，主动回访")
-            row.locator("select[name=outcome]").select_option("retained")
-            row.locator("button[type=submit]").click()
-            tab.wait_for_load_state()
-            done = tab.locator("#followups tr", has_text="流失风险高，主动回访")
-            assert done.get_attribute("data-status") == "done"
-            shots["customer"] = tab.screenshot(path=str(tmp_path / "c360.png"), full_page=True)
+        # 3. segments: the 80/20 curve and the RFM classes
+        tab.goto(f"{base}/customers/segments")
+        expect(tab.locator("#lorenz-chart")).to_have_attribute("data-chart-ready", "true")
+        expect(tab.locator("#rfm-chart")).to_have_attribute("data-chart-ready", "true")
 
-            # 3. segments: the 80/20 curve and the RFM classes
-            tab.goto(f"{base}/customers/segments")
-            expect(tab.locator("#lorenz-chart")).to_have_attribute("data-chart-ready", "true")
-            expect(tab.locator("#rfm-chart")).to_have_attribute("data-chart-ready", "true")
+        # 4. satisfaction: the weekly trend and the importance-performance chart
+        tab.goto(f"{base}/satisfaction?days=21")
+        expect(tab.locator("#trend-chart")).to_have_attribute("data-chart-ready", "true")
+        ipa = tab.locator(".chart-tall[data-chart]").first
+        expect(ipa).to_have_attribute("data-chart-ready", "true")
+        shots["satisfaction"] = tab.screenshot(path=str(tmp_path / "satisfaction.png"))
 
-            # 4. satisfaction: the weekly trend and the importance-performance chart
-            tab.goto(f"{base}/satisfaction?days=21")
-            expect(tab.locator("#trend-chart")).to_have_attribute("data-chart-ready", "true")
-            ipa = tab.locator(".chart-tall[data-chart]").first
-            expect(ipa).to_have_attribute("data-chart-ready", "true")
-            shots["satisfaction"] = tab.screenshot(path=str(tmp_path / "satisfaction.png"))
-
-            # 5. why customers left; the economics panel
-            tab.goto(f"{base}/customers/winback")
-            expect(tab.locator("#reasons-chart")).to_have_attribute("data-chart-ready", "true")
-            assert "服务态度" in tab.locator("#reasons").inner_text()
-            tab.goto(f"{base}/customers/economics")
-            assert int(tab.locator('[data-kpi="active"]').inner_text().replace(",", "")) > 0
-            assert tab.locator("#calculator input[name=customers]").input_value() != ""
-            tab.click(".lang-switch >> text=English")
-            assert "Retention calculator" in tab.locator("main").inner_text()
-            tab.click(".lang-switch >> text=中文")
-            tab.goto(f"{base}/customers")
-            tab.set_viewport_size({"width": 390, "height": 844})
-            shots["phone"] = tab.screenshot(path=str(tmp_path / "risk-phone.png"))
-        finally:
-            browser.close()
+        # 5. why customers left; the economics panel
+        tab.goto(f"{base}/customers/winback")
+        expect(tab.locator("#reasons-chart")).to_have_attribute("data-chart-ready", "true")
+        assert "服务态度" in tab.locator("#reasons").inner_text()
+        tab.goto(f"{base}/customers/economics")
+        assert int(tab.locator('[data-kpi="active"]').inner_text().replace(",", "")) > 0
+        assert tab.locator("#calculator input[name=customers]").input_value() != ""
+        tab.click(".lang-switch >> text=English")
+        assert "Retention calculator" in tab.locator("main").inner_text()
+        tab.click(".lang-switch >> text=中文")
+        tab.goto(f"{base}/customers")
+        tab.set_viewport_size({"width": 390, "height": 844})
+        shots["phone"] = tab.screenshot(path=str(tmp_path / "risk-phone.png"))
     for name, shot in shots.items():
         assert len(shot) > MIN_SCREENSHOT_BYTES, f"{name} screenshot looks blank"
     assert problems == []
