@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from babel.numbers import format_decimal
 from markupsafe import Markup
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -19,6 +20,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from liuke.core.config import Settings
 from liuke.reports.document import ColumnKind, Document, Table
 from liuke.reports.pdf import render_pdf
+from liuke.web.fmt import Fmt
 
 CSS_PATH = Path(__file__).resolve().parent.parent / "web" / "static" / "reports.css"
 XLSX_MEDIA = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -34,24 +36,23 @@ NUMBER_FORMATS: dict[str, str] = {
 
 
 def format_cell(value: Any, kind: ColumnKind | str, locale: str) -> str:
-    """A raw table value as a reader sees it (the XLSX keeps the raw value and a format)."""
+    """A raw document value as a reader sees it, in the site's own number formats (the XLSX
+    keeps the raw value and a format instead)."""
     if value is None or value == "":
         return "—" if value is None else ""
     if not isinstance(value, int | float) or isinstance(value, bool):
         return str(value)
-    if kind == "share":
-        return f"{value * 100:.1f}%"
-    if kind == "change":
-        return f"{value * 100:+.1f}%"
-    if kind == "money":
-        return "¥" + format_decimal(value, format="#,##0.00", locale=locale)
-    if kind == "amount":
-        return "¥" + format_decimal(round(value), locale=locale)
-    if kind == "count":
-        return format_decimal(round(value), locale=locale)
+    fmt = Fmt(locale, ZoneInfo("UTC"))
     if kind == "seconds":
         return f"{value:.0f}s" if value < 120 else f"{value / 60:.1f}min"
-    return format_decimal(round(value, 2), format="#,##0.00", locale=locale)
+    by_kind: dict[str, Callable[[float], str]] = {
+        "share": fmt.share,
+        "change": fmt.change,
+        "money": fmt.money,
+        "amount": fmt.amount,
+        "count": fmt.count,
+    }
+    return by_kind.get(kind, fmt.num)(value)
 
 
 def chart_json(option: dict[str, Any]) -> str:

@@ -42,5 +42,11 @@ class Fmt:
             return "—"
         return "¥" + format_decimal(value, format="#,##0.00", locale=self.locale)
 
+    def amount(self, value: Decimal | float | None) -> str:
+        """An estimate in whole yuan: the fen of a model's figure would be false precision."""
+        if value is None:
+            return "—"
+        return "¥" + format_decimal(round(value), locale=self.locale)
+
     def when(self, at: datetime | None) -> str:
         return "" if at is None else at.astimezone(self.zone).strftime("%Y-%m-%d %H:%M")
