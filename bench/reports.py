@@ -1,7 +1,7 @@
 """Time a management report on an existing database (prints figures, asserts nothing).
 
 Builds the document of one report (not archived: the database is only read), timing each
-section, the diagnosis and the effect ranking, then draws the XLSX and the PDF and prints their
+section, the overview metrics with the diagnosis, and the effect ranking, then draws the XLSX and the PDF and prints their
 sizes and the process's peak memory. Run it on the demo after ``liuke demo --no-serve``:
 
     .venv/bin/python bench/reports.py                                   # var/liuke.db, demo
@@ -59,7 +59,9 @@ def main() -> None:
         builder.BUILDERS[key] = timed(f"section {key}", times, fn)
     # the builder calls these through their modules, so wrapping the module attributes times them
     patch(
-        analytics_service, "diagnosis_of", timed("diagnosis", times, analytics_service.diagnosis_of)
+        analytics_service,
+        "overview_and_findings",
+        timed("overview + diagnosis", times, analytics_service.overview_and_findings),
     )
     patch(effects, "rank", timed("effects (churn model)", times, effects.rank))
     with db.session() as s:

@@ -10,8 +10,7 @@ compares with the previous period and words the findings; the recommendations ar
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -30,7 +29,7 @@ from liuke.analytics.compare import compare
 from liuke.analytics.diagnosis import Finding
 from liuke.analytics.engines import Engine
 from liuke.analytics.funnel import STEPS
-from liuke.analytics.query import Query
+from liuke.analytics.query import Query, Result
 from liuke.complaints import analysis
 from liuke.complaints import grid as g
 from liuke.complaints import warning as complaint_warning
@@ -54,6 +53,7 @@ from liuke.reports.document import (
     Table,
 )
 from liuke.reports.periods import Period
+from liuke.reports.render import format_cell
 from liuke.surveys import service as surveys
 from liuke.workspaces.clock import local_bounds, zone_of
 from liuke.workspaces.models import Workspace
@@ -129,6 +129,7 @@ class Build:
     locale: str
     thresholds: dict[str, float]
     findings: list[Finding] = field(default_factory=list)  # the diagnosis, computed once
+    overview: Result | None = None  # the overview metrics by day, from the diagnosis's facts
     candidates: list[effects.Candidate] = field(default_factory=list)
     model_dir: Path | None = None  # the churn model's folder (settings.model_dir)
     notes: list[str] = field(default_factory=list)  # for the recommendations' note
@@ -152,33 +153,12 @@ class Build:
     def unassigned(self) -> str:
         return analytics.unassigned_label(self.locale)
 
+    def show(self, value: float | None, kind: ColumnKind) -> str:
+        """A figure in a sentence; sums of money read as whole yuan there."""
+        return format_cell(value, "amount" if kind == "money" else kind, self.locale)
+
 
 # --- shared wording ----------------------------------------------------------------------------
-
-
-def _pct(x: float | None) -> str:
-    return "—" if x is None else f"{x * 100:.1f}%"
-
-
-def _chg(x: float | None) -> str:
-    return "—" if x is None else f"{x * 100:+.1f}%"
-
-
-def show(value: float | None, kind: ColumnKind) -> str:
-    """A raw figure in words (findings and headline sentences)."""
-    if value is None:
-        return "—"
-    if kind == "share":
-        return _pct(value)
-    if kind == "change":
-        return _chg(value)
-    if kind == "seconds":
-        return f"{value:.0f}s" if value < 120 else f"{value / 60:.1f}min"
-    if kind == "money":
-        return f"¥{value:,.0f}"
-    if kind == "count":
-        return f"{value:,.0f}"
-    return f"{value:,.2f}"
 
 
 def _kpi(b: Build, name: str, cur: Any, ref: Any) -> Kpi:
@@ -210,10 +190,10 @@ def _moved(b: Build, k: Kpi) -> str | None:
     }[(k.verdict, k.change > 0)]
     mood = b.t("变好", "better") if k.verdict == "better" else b.t("变差", "worse")
     return b.t(
-        f"{k.label}{word[0]} {abs(k.change) * 100:.1f}%（{show(k.previous, k.kind)} → "
-        f"{show(k.value, k.kind)}），显著{mood}。",
-        f"{k.label} {word[1]} {abs(k.change) * 100:.1f}% ({show(k.previous, k.kind)} → "
-        f"{show(k.value, k.kind)}), significantly {mood}.",
+        f"{k.label}{word[0]} {abs(k.change) * 100:.1f}%（{b.show(k.previous, k.kind)} → "
+        f"{b.show(k.value, k.kind)}），显著{mood}。",
+        f"{k.label} {word[1]} {abs(k.change) * 100:.1f}% ({b.show(k.previous, k.kind)} → "
+        f"{b.show(k.value, k.kind)}), significantly {mood}.",
     )
 
 
@@ -238,8 +218,8 @@ def _kpi_table(b: Build, title: str, kpis: Sequence[Kpi]) -> Table:
         [
             [
                 k.label,
-                show(k.value, k.kind),
-                show(k.previous, k.kind),
+                b.show(k.value, k.kind),
+                b.show(k.previous, k.kind),
                 k.change,
                 verdicts[k.verdict],
             ]
@@ -283,9 +263,7 @@ def _bar_chart(
 
 def service_section(b: Build) -> Section:
     sec = Section("service", section_name("service", b.locale))
-    cur = analytics.query(
-        b.engine, b.ctx, Query(b.period.start, b.period.end, OVERVIEW, compare=False)
-    )
+    cur = b.overview or analytics.query(b.engine, b.ctx, _overview_query(b.period))
     ref = analytics.query(
         b.engine, b.ctx, Query(b.previous.start, b.previous.end, OVERVIEW, compare=False)
     )
@@ -299,25 +277,24 @@ def service_section(b: Build) -> Section:
             )
         )
     sec.tables.append(_kpi_table(b, b.t("服务指标", "Service metrics"), sec.kpis))
-    if b.period.days > 1:
-        daily = analytics.query(
-            b.engine,
-            b.ctx,
-            Query(b.period.start, b.period.end, TREND_METRICS, "day", compare=False),
-        )
+    if b.period.days > 1:  # by day: the trend comes with the totals
         sec.charts.append(
             Chart(
                 b.t("每日进线、漏接与首次响应", "Contacts, missed and first response by day"),
                 _line_chart(
-                    [str(r.label) for r in daily.rows],
+                    [str(r.label) for r in cur.rows],
                     [
-                        (BY_NAME[m].label(b.locale), [r.values.get(m) for r in daily.rows])
+                        (BY_NAME[m].label(b.locale), [r.values.get(m) for r in cur.rows])
                         for m in TREND_METRICS
                     ],
                 ),
             )
         )
     return sec
+
+
+def _overview_query(period: Period) -> Query:
+    return Query(period.start, period.end, OVERVIEW, "day", compare=False)
 
 
 def funnel_section(b: Build) -> Section:
@@ -387,8 +364,8 @@ def funnel_section(b: Build) -> Section:
         sec.findings.insert(
             0,
             b.t(
-                f"进线 {steps[0].count:,} 次，最终下单 {steps[-1].count:,} 次（{_pct(steps[-1].share_of_contacts)}）。",
-                f"{steps[0].count:,} contacts led to {steps[-1].count:,} orders ({_pct(steps[-1].share_of_contacts)}).",
+                f"进线 {steps[0].count:,} 次，最终下单 {steps[-1].count:,} 次（{b.show(steps[-1].share_of_contacts, 'share')}）。",
+                f"{steps[0].count:,} contacts led to {steps[-1].count:,} orders ({b.show(steps[-1].share_of_contacts, 'share')}).",
             ),
         )
     return sec
@@ -551,8 +528,8 @@ def complaints_section(b: Build) -> Section:
     sec.findings.insert(
         0,
         b.t(
-            f"投诉 {cur.total} 件（上期 {ref.total} 件，环比 {_chg(sec.kpis[0].change)}），每万单 {show(per10k, 'num')}；控制图预警 {len(alerts)} 个。",
-            f"{cur.total} complaints (previous {ref.total}, {_chg(sec.kpis[0].change)}), {show(per10k, 'num')} per 10,000 orders; {len(alerts)} control-chart alerts.",
+            f"投诉 {cur.total} 件（上期 {ref.total} 件，环比 {b.show(sec.kpis[0].change, 'change')}），每万单 {b.show(per10k, 'num')}；控制图预警 {len(alerts)} 个。",
+            f"{cur.total} complaints (previous {ref.total}, {b.show(sec.kpis[0].change, 'change')}), {b.show(per10k, 'num')} per 10,000 orders; {len(alerts)} control-chart alerts.",
         ),
     )
     return sec
@@ -652,8 +629,8 @@ def quality_section(b: Build) -> Section:
         if mine >= 0.05 and mine >= 3 * max(others, 0.001):
             sec.findings.append(
                 b.t(
-                    f"客服 {a.name} 有 {_pct(mine)} 的会话出现态度问题，是其他人（{_pct(others)}）的 {mine / max(others, 0.001):.0f} 倍。",
-                    f"Agent {a.name} shows attitude problems in {_pct(mine)} of conversations, {mine / max(others, 0.001):.0f}× the others ({_pct(others)}).",
+                    f"客服 {a.name} 有 {b.show(mine, 'share')} 的会话出现态度问题，是其他人（{b.show(others, 'share')}）的 {mine / max(others, 0.001):.0f} 倍。",
+                    f"Agent {a.name} shows attitude problems in {b.show(mine, 'share')} of conversations, {mine / max(others, 0.001):.0f}× the others ({b.show(others, 'share')}).",
                 )
             )
             b.candidates.append(effects.attitude_candidate(b, a, mine, others))
@@ -686,8 +663,8 @@ def quality_section(b: Build) -> Section:
                 dim,
                 label,
                 metric.label(b.locale),
-                show(f.value, kind),
-                show(f.rest, kind),
+                b.show(f.value, kind),
+                b.show(f.rest, kind),
                 f.effect,
                 f.units,
             ]
@@ -715,8 +692,8 @@ def quality_section(b: Build) -> Section:
         kind = UNIT_KIND[metric.unit]
         sec.findings.append(
             b.t(
-                f"{DIMENSION_BY_NAME[f.dimension].label(b.locale)}「{_finding_label(b, f)}」的{metric.label(b.locale)}为 {show(f.value, kind)}，其余为 {show(f.rest, kind)}（差 {_chg(f.effect)}）。",
-                f"{DIMENSION_BY_NAME[f.dimension].label(b.locale)} '{_finding_label(b, f)}': {metric.label(b.locale)} {show(f.value, kind)} against {show(f.rest, kind)} for the rest ({_chg(f.effect)}).",
+                f"{DIMENSION_BY_NAME[f.dimension].label(b.locale)}「{_finding_label(b, f)}」的{metric.label(b.locale)}为 {b.show(f.value, kind)}，其余为 {b.show(f.rest, kind)}（差 {b.show(f.effect, 'change')}）。",
+                f"{DIMENSION_BY_NAME[f.dimension].label(b.locale)} '{_finding_label(b, f)}': {metric.label(b.locale)} {b.show(f.value, kind)} against {b.show(f.rest, kind)} for the rest ({b.show(f.effect, 'change')}).",
             )
         )
     if not n:
@@ -774,8 +751,8 @@ def satisfaction_section(b: Build) -> Section:
     ]  # fmt: skip
     sec.findings.append(
         b.t(
-            f"CSAT 满意率 {_pct(o.csat_satisfied)}（上期 {_pct(p.csat_satisfied)}），NPS {show(o.nps, 'num')}（上期 {show(p.nps, 'num')}），回收率 {_pct(rates.overall.rate)}。",
-            f"CSAT satisfied {_pct(o.csat_satisfied)} (previous {_pct(p.csat_satisfied)}), NPS {show(o.nps, 'num')} (previous {show(p.nps, 'num')}), response rate {_pct(rates.overall.rate)}.",
+            f"CSAT 满意率 {b.show(o.csat_satisfied, 'share')}（上期 {b.show(p.csat_satisfied, 'share')}），NPS {b.show(o.nps, 'num')}（上期 {b.show(p.nps, 'num')}），回收率 {b.show(rates.overall.rate, 'share')}。",
+            f"CSAT satisfied {b.show(o.csat_satisfied, 'share')} (previous {b.show(p.csat_satisfied, 'share')}), NPS {b.show(o.nps, 'num')} (previous {b.show(p.nps, 'num')}), response rate {b.show(rates.overall.rate, 'share')}.",
         )
     )
     ipa = surveys.ipa_report(b.s, b.workspace_id, b.period.start, b.period.end)
@@ -821,8 +798,8 @@ def satisfaction_section(b: Build) -> Section:
             if a.gap:
                 sec.findings.append(
                     b.t(
-                        f"「{_attr(b, a.attribute)}」重要（{a.importance:.2f}）但满意率只有 {_pct(a.share_satisfied)}：优先改进。",
-                        f"'{_attr(b, a.attribute)}' matters (importance {a.importance:.2f}) but only {_pct(a.share_satisfied)} are satisfied: improve it first.",
+                        f"「{_attr(b, a.attribute)}」重要（{a.importance:.2f}）但满意率只有 {b.show(a.share_satisfied, 'share')}：优先改进。",
+                        f"'{_attr(b, a.attribute)}' matters (importance {a.importance:.2f}) but only {b.show(a.share_satisfied, 'share')} are satisfied: improve it first.",
                     )
                 )
                 b.candidates.append(
@@ -903,8 +880,8 @@ def retention_section(b: Build) -> Section:
         top = max(groups, key=lambda x: float(x.get("share", 0)))
         sec.findings.append(
             b.t(
-                f"流失风险的首要驱动是「{top.get('label_zh')}」，占模型解释力的 {_pct(float(top.get('share', 0)))}。",
-                f"The first driver of churn risk is '{top.get('label_en')}', {_pct(float(top.get('share', 0)))} of what the model explains.",
+                f"流失风险的首要驱动是「{top.get('label_zh')}」，占模型解释力的 {b.show(float(top.get('share', 0)), 'share')}。",
+                f"The first driver of churn risk is '{top.get('label_en')}', {b.show(float(top.get('share', 0)), 'share')} of what the model explains.",
             )
         )
     else:
@@ -943,14 +920,14 @@ def retention_section(b: Build) -> Section:
         first = max(known, key=lambda r: r.count)
         sec.findings.append(
             b.t(
-                f"本期流失 {lost} 人（上期 {lost_prev} 人）；已知原因中「{translate(f'retention.reason.{first.reason}', b.locale)}」最多，占 {_pct(first.share_of_known)}。",
-                f"{lost} customers left (previous {lost_prev}); the most common known reason is '{translate(f'retention.reason.{first.reason}', b.locale)}' ({_pct(first.share_of_known)}).",
+                f"本期流失 {lost} 人（上期 {lost_prev} 人）；已知原因中「{translate(f'retention.reason.{first.reason}', b.locale)}」最多，占 {b.show(first.share_of_known, 'share')}。",
+                f"{lost} customers left (previous {lost_prev}); the most common known reason is '{translate(f'retention.reason.{first.reason}', b.locale)}' ({b.show(first.share_of_known, 'share')}).",
             )
         )
     sec.findings.append(
         b.t(
-            f"{summary.high} 位客户流失概率 ≥ {conf.high_risk:.0%}，风险营收 {show(_float(summary.revenue_at_risk), 'money')}。",
-            f"{summary.high} customers are at ≥ {conf.high_risk:.0%} churn risk; revenue at risk {show(_float(summary.revenue_at_risk), 'money')}.",
+            f"{summary.high} 位客户流失概率 ≥ {conf.high_risk:.0%}，风险营收 {b.show(_float(summary.revenue_at_risk), 'money')}。",
+            f"{summary.high} customers are at ≥ {conf.high_risk:.0%} churn risk; revenue at risk {b.show(_float(summary.revenue_at_risk), 'money')}.",
         )
     )
     return sec
@@ -1034,8 +1011,8 @@ def recovery_section(b: Build) -> Section:
     )
     sec.findings.append(
         b.t(
-            f"本期补救 {total_n} 次，成本 {show(total_cost, 'money')}；完成回访 {sum(done.values())} 次，目前超期 {overdue.overdue} 个。",
-            f"{total_n} recoveries costing {show(total_cost, 'money')}; {sum(done.values())} follow-ups done, {overdue.overdue} overdue now.",
+            f"本期补救 {total_n} 次，成本 {b.show(total_cost, 'money')}；完成回访 {sum(done.values())} 次，目前超期 {overdue.overdue} 个。",
+            f"{total_n} recoveries costing {b.show(total_cost, 'money')}; {sum(done.values())} follow-ups done, {overdue.overdue} overdue now.",
         )
     )
     return sec
@@ -1091,12 +1068,6 @@ BUILDERS: dict[str, Callable[[Build], Section]] = {
 }
 
 
-@contextmanager
-def _engine(settings: Settings) -> Iterator[Engine]:
-    with analytics.open_engine(settings) as engine:
-        yield engine
-
-
 def build(
     s: Session,
     settings: Settings,
@@ -1111,12 +1082,15 @@ def build(
     ws = s.get(Workspace, workspace_id)
     if ws is None:
         raise ValueError(f"unknown workspace {workspace_id}")
-    with _engine(settings) as engine:
+    with analytics.open_engine(settings) as engine:
         ctx = analytics.context(s, workspace_id)
         b = Build(s, engine, ctx, workspace_id, period, period.previous(), locale,
                   {**DEFAULT_THRESHOLDS, **thresholds}, model_dir=settings.model_dir)  # fmt: skip
         if any(k in sections for k in ("quality", "service")) and period.days > 1:
-            b.findings = analytics.diagnosis_of(engine, ctx, period.start, period.end)
+            # the service figures and the diagnosis from one computation of the facts
+            b.overview, b.findings = analytics.overview_and_findings(
+                engine, ctx, _overview_query(period), b.unassigned()
+            )
             b.candidates += [c for f in b.findings if (c := effects.finding_candidate(b, f))]
             hours: dict[str, list[Finding]] = defaultdict(list)
             for f in b.findings:
@@ -1157,8 +1131,8 @@ def _headline(b: Build, sections: list[Section], recs: Sequence[Any]) -> list[st
         if contacts and missed and frt:
             out.append(
                 b.t(
-                    f"本期进线 {show(contacts.value, 'count')} 次（环比 {_chg(contacts.change)}），漏接 {show(missed.value, 'count')} 次，首次响应 {show(frt.value, 'seconds')}。",
-                    f"{show(contacts.value, 'count')} contacts ({_chg(contacts.change)} vs previous), {show(missed.value, 'count')} missed, first response {show(frt.value, 'seconds')}.",
+                    f"本期进线 {b.show(contacts.value, 'count')} 次（环比 {b.show(contacts.change, 'change')}），漏接 {b.show(missed.value, 'count')} 次，首次响应 {b.show(frt.value, 'seconds')}。",
+                    f"{b.show(contacts.value, 'count')} contacts ({b.show(contacts.change, 'change')} vs previous), {b.show(missed.value, 'count')} missed, first response {b.show(frt.value, 'seconds')}.",
                 )
             )
     for key in ("retention", "complaints", "warning"):
@@ -1176,8 +1150,8 @@ def _headline(b: Build, sections: list[Section], recs: Sequence[Any]) -> list[st
     elif recs:
         out.append(
             b.t(
-                f"下列 {len(recs)} 项问题涉及的客户，预计超额流失营收约 {show(lost, 'money')}；首要行动：{recs[0].title}。",
-                f"The customers touched by the {len(recs)} problems below carry about {show(lost, 'money')} of excess revenue at risk; first: {recs[0].title}.",
+                f"下列 {len(recs)} 项问题涉及的客户，预计超额流失营收约 {b.show(lost, 'money')}；首要行动：{recs[0].title}。",
+                f"The customers touched by the {len(recs)} problems below carry about {b.show(lost, 'money')} of excess revenue at risk; first: {recs[0].title}.",
             )
         )
     return out + b.notes

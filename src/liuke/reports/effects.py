@@ -341,14 +341,14 @@ def finding_candidate(b: Build, f: Finding) -> Candidate | None:
     if f.dimension not in ("agent", "channel", "skill_group", "product_line"):
         return None
     metric = BY_NAME[f.metric]
-    from liuke.reports.builder import UNIT_KIND, _finding_label, show
+    from liuke.reports.builder import UNIT_KIND, _finding_label
 
     kind = UNIT_KIND[metric.unit]
     label = _finding_label(b, f)
     dim = DIMENSION_BY_NAME[f.dimension].label(b.locale)
     evidence = b.t(
-        f"{metric.label(b.locale)} {show(f.value, kind)}，其余 {show(f.rest, kind)}（{f.units} 个样本）",
-        f"{metric.label(b.locale)} {show(f.value, kind)} vs {show(f.rest, kind)} ({f.units} units)",
+        f"{metric.label(b.locale)} {b.show(f.value, kind)}，其余 {b.show(f.rest, kind)}（{f.units} 个样本）",
+        f"{metric.label(b.locale)} {b.show(f.value, kind)} vs {b.show(f.rest, kind)} ({f.units} units)",
     )
     direct = 0.0
     if f.metric == "conversion_rate":
@@ -379,7 +379,7 @@ def hours_label(hours: list[int]) -> str:
 
 def hour_candidate(b: Build, metric: str, findings: list[Finding]) -> Candidate:
     """Every flagged hour of one metric as one staffing problem (across channel scopes)."""
-    from liuke.reports.builder import UNIT_KIND, show
+    from liuke.reports.builder import UNIT_KIND
 
     m = BY_NAME[metric]
     kind = UNIT_KIND[m.unit]
@@ -390,8 +390,8 @@ def hour_candidate(b: Build, metric: str, findings: list[Finding]) -> Candidate:
         customers |= _touched(b, "hour", f.key, METRIC_FIX.get(metric))
     evidence = [
         b.t(
-            f"{int(f.key):02d} 点{m.label(b.locale)} {show(f.value, kind)}，其余 {show(f.rest, kind)}（{f.scope}，{f.units} 个样本）",
-            f"{int(f.key):02d}:00 {m.label(b.locale)} {show(f.value, kind)} vs {show(f.rest, kind)} ({f.scope}, {f.units} units)",
+            f"{int(f.key):02d} 点{m.label(b.locale)} {b.show(f.value, kind)}，其余 {b.show(f.rest, kind)}（{f.scope}，{f.units} 个样本）",
+            f"{int(f.key):02d}:00 {m.label(b.locale)} {b.show(f.value, kind)} vs {b.show(f.rest, kind)} ({f.scope}, {f.units} units)",
         )
         for f in findings
     ]
