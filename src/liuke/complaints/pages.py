@@ -48,7 +48,7 @@ from liuke.complaints.models import (
     ComplaintAlert,
     RecoveryRecord,
 )
-from liuke.core.config import Settings, get_settings
+from liuke.core.api import request_settings
 from liuke.core.errors import AppError, BadRequest, NotFound
 from liuke.core.i18n import has_message, translate
 from liuke.core.mail import MailError, SendResult
@@ -1420,11 +1420,6 @@ def _day(page: Page, raw: str | None) -> date:
         ) from None
 
 
-def _settings(request: Request) -> Settings:
-    settings: Settings | None = getattr(request.app.state, "settings", None)
-    return settings or get_settings()
-
-
 def _warning_view(page: Page, day: date, *, status_code: int = 200, **extra: Any) -> Response:
     with page.answering():
         w = warning.build(page.s, page.ws, day)
@@ -1487,7 +1482,7 @@ def warning_send(
     status_code = 200
     try:
         result = warning.send(
-            s, page.ws, when, _settings(request), locale=page.locale, recipients=to or None
+            s, page.ws, when, request_settings(request), locale=page.locale, recipients=to or None
         )
     except MailError as exc:
         error, status_code = page.t("complaints.warning.failed", reason=str(exc)), 502

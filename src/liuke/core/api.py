@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from liuke.core.config import Settings, get_settings
 from liuke.core.errors import AppError
 from liuke.core.i18n import DEFAULT_LOCALE, negotiate, normalize_locale, translate
 
@@ -159,3 +160,9 @@ class _TooLarge(StarletteHTTPException):
     def __init__(self, limit: int) -> None:
         super().__init__(status_code=413)
         self.limit = limit
+
+
+def request_settings(request: Request) -> Settings:
+    """The app's settings (``create_app`` puts them on ``app.state``), else the process's."""
+    settings: Settings | None = getattr(request.app.state, "settings", None)
+    return settings or get_settings()

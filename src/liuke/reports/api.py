@@ -7,8 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from liuke.core.api import Page, PageParams, page_params
-from liuke.core.config import Settings, get_settings
+from liuke.core.api import Page, PageParams, page_params, request_settings
 from liuke.core.errors import BadRequest
 from liuke.core.pagination import page_of
 from liuke.reports import builder, render, service
@@ -30,11 +29,6 @@ router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
 Reader = Annotated[Principal, Depends(require("reports.read"))]
 Manager = Annotated[Principal, Depends(require("reports.manage"))]
 Paging = Annotated[PageParams, Depends(page_params)]
-
-
-def _settings(request: Request) -> Settings:
-    settings: Settings | None = getattr(request.app.state, "settings", None)
-    return settings or get_settings()
 
 
 def _template_out(workspace_id: int, t: service.TemplateSettings) -> TemplateOut:
@@ -84,7 +78,7 @@ def create_run(body: RunIn, request: Request, principal: Manager, s: DbSession) 
     )
     s.commit()  # the build reads for seconds: hold no lock meanwhile (service.generate)
     run_id = service.generate(
-        request.app.state.db, _settings(request), ws, period, trigger="manual",
+        request.app.state.db, request_settings(request), ws, period, trigger="manual",
         actor_id=principal.user_id, locale=body.locale,
     )  # fmt: skip
     return RunOut.model_validate(service.get_run(s, ws, run_id))
@@ -111,7 +105,7 @@ def get_run(run_id: int, principal: Reader, s: DbSession) -> RunDetailOut:
 @router.get("/runs/{run_id}/pdf")
 def download_pdf(run_id: int, request: Request, principal: Reader, s: DbSession) -> Response:
     run = service.get_run(s, principal.workspace_id, run_id, files=True)
-    data = service.pdf_of(s, _settings(request), run)
+    data = service.pdf_of(s, request_settings(request), run)
     return _file(data, service.PDF_MEDIA, service.file_name(run, "pdf"))
 
 
@@ -127,7 +121,7 @@ def send_run(
 ) -> SendOut:
     try:
         res = service.send(
-            s, _settings(request), principal.workspace_id, run_id, recipients=body.recipients
+            s, request_settings(request), principal.workspace_id, run_id, recipients=body.recipients
         )
     except BadRequest:
         s.commit()  # keep the failure recorded on the run; the caller still gets the 400

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Query, Request, Response
 
 import liuke.reports.messages  # noqa: F401  (registers the page strings)
-from liuke.core.config import Settings, get_settings
+from liuke.core.api import request_settings
 from liuke.core.errors import AppError, BadRequest
 from liuke.core.i18n import translate
 from liuke.core.pagination import fetch_page
@@ -29,11 +29,6 @@ from liuke.workspaces.service import Principal
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 READ, MANAGE = "reports.read", "reports.manage"
 PAGE_SIZE = 30
-
-
-def _settings(request: Request) -> Settings:
-    settings: Settings | None = getattr(request.app.state, "settings", None)
-    return settings or get_settings()
 
 
 class _Page:
@@ -104,7 +99,7 @@ def generate(
     chosen = parse(kind, period) if period.strip() else last_complete(kind, local_today(s, p.ws))
     s.commit()  # the build reads for seconds: hold no lock meanwhile (service.generate)
     run_id = service.generate(
-        request.app.state.db, _settings(request), p.ws, chosen, trigger="manual",
+        request.app.state.db, request_settings(request), p.ws, chosen, trigger="manual",
         actor_id=p.principal.user_id, locale=locale or None,
     )  # fmt: skip
     return redirect(f"/reports/{run_id}")
@@ -133,7 +128,7 @@ def download(request: Request, s: DbSession, run_id: int, fmt: str) -> Response:
         raise BadRequest(detail=f"unknown file {fmt!r}; known: pdf, xlsx")
     run = service.get_run(s, p.ws, run_id, files=True)
     if fmt == "pdf":
-        data, media = service.pdf_of(s, _settings(request), run), service.PDF_MEDIA
+        data, media = service.pdf_of(s, request_settings(request), run), service.PDF_MEDIA
     else:
         data, media = service.xlsx_of(run), render.XLSX_MEDIA
     name = service.file_name(run, fmt)
@@ -152,7 +147,7 @@ def send(
     p = _Page(request, s, MANAGE, post=True)
     to = [r for r in recipients.replace(";", ",").replace("\n", ",").split(",") if r.strip()]
     try:
-        service.send(s, _settings(request), p.ws, run_id, recipients=to or None)
+        service.send(s, request_settings(request), p.ws, run_id, recipients=to or None)
     except AppError:
         s.commit()  # keep the failure the service recorded on the run (send_error), then refuse
         raise

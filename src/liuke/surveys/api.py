@@ -14,8 +14,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 
 import liuke.surveys.events
 import liuke.surveys.messages  # noqa: F401  (error and invitation texts)
-from liuke.core.api import Page, PageParams, page_params
-from liuke.core.config import Settings, get_settings
+from liuke.core.api import Page, PageParams, page_params, request_settings
 from liuke.core.db import utcnow
 from liuke.core.i18n import normalize_locale
 from liuke.core.pagination import page_of
@@ -58,11 +57,6 @@ Writer = Annotated[Principal, Depends(require("retention.write"))]
 Manager = Annotated[Principal, Depends(require("retention.manage"))]
 Paging = Annotated[PageParams, Depends(page_params)]
 WINDOW_DAYS = 30
-
-
-def _settings(request: Request) -> Settings:
-    settings: Settings | None = getattr(request.app.state, "settings", None)
-    return settings or get_settings()
 
 
 def _window(s: DbSession, ws: int, start: date | None, end: date | None) -> tuple[date, date]:
@@ -189,7 +183,7 @@ def send_invitation(
         principal.workspace_id,
         **body.model_dump(),
         trigger="manual",
-        settings=_settings(request),
+        settings=request_settings(request),
     )
     if not created:
         response.status_code = 200
@@ -199,7 +193,7 @@ def send_invitation(
 @router.post("/periodic", response_model=PeriodicOut)
 def send_periodic(request: Request, principal: Manager, s: DbSession) -> PeriodicOut:
     """Invite to NPS the active customers not asked within the questionnaire's interval."""
-    n = service.send_periodic(s, principal.workspace_id, settings=_settings(request))
+    n = service.send_periodic(s, principal.workspace_id, settings=request_settings(request))
     return PeriodicOut(invited=n)
 
 

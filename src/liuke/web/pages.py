@@ -22,7 +22,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from sqlalchemy.orm import Session
 
 import liuke.web.messages  # noqa: F401  (registers the page strings)
-from liuke.core.api import LOCALE_COOKIE, request_locale
+from liuke.core.api import LOCALE_COOKIE, request_locale, request_settings
 from liuke.core.config import Settings, get_settings
 from liuke.core.errors import AppError, Unauthenticated
 from liuke.core.i18n import SUPPORTED_LOCALES, normalize_locale, translate
@@ -84,11 +84,6 @@ router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
 
 # --- request context ------------------------------------------------------------------------
-
-
-def _settings(request: Request) -> Settings:
-    settings: Settings | None = getattr(request.app.state, "settings", None)
-    return settings or get_settings()
 
 
 def _vendor(request: Request) -> VendorFiles:
@@ -336,7 +331,7 @@ def switch_language(
         code,
         max_age=LOCALE_MAX_AGE,
         httponly=True,
-        secure=_settings(request).cookie_secure,
+        secure=request_settings(request).cookie_secure,
         samesite="lax",
         path="/",
     )
