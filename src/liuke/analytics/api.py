@@ -31,6 +31,7 @@ from liuke.analytics.schemas import (
     ScorecardsOut,
     StepOut,
 )
+from liuke.core.api import attachment
 from liuke.web.pages import page_locale
 from liuke.workspaces.auth import DbSession, require
 from liuke.workspaces.service import Principal
@@ -99,11 +100,7 @@ def _locale(request: Request, principal: Principal) -> str:
 
 
 def _file(table: export.Table, fmt: str, name: str) -> Response:
-    return Response(
-        export.render(table, fmt),
-        media_type=export.MEDIA[fmt],
-        headers={"Content-Disposition": f'attachment; filename="{name}.{fmt}"'},
-    )
+    return attachment(export.render(table, fmt), export.MEDIA[fmt], f"{name}.{fmt}")
 
 
 @router.get("/catalogue", response_model=CatalogueOut)

@@ -35,6 +35,7 @@ from liuke.analytics.query import MAX_DAYS, Query, Row
 from liuke.commerce.models import ProductLine
 from liuke.conversations.models import Channel, Conversation, Message
 from liuke.conversations.service import ConversationFilter, list_conversations
+from liuke.core.api import attachment
 from liuke.core.errors import AppError, BadRequest, NotFound
 from liuke.core.i18n import has_message, translate
 from liuke.core.tenancy import WorkspaceScoped, get_scoped, scoped
@@ -933,11 +934,7 @@ def agent_export(agent_id: str, request: Request, s: DbSession) -> Response:
         ],
     )
     name = f"agent-{agent.id}-conversations.{fmt}"
-    return Response(
-        export.render(table, fmt),
-        media_type=export.MEDIA[fmt],
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+    return attachment(export.render(table, fmt), export.MEDIA[fmt], name)
 
 
 # --- one conversation, read-only -------------------------------------------------------------

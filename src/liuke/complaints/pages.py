@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Any, TypeVar
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from fastapi import APIRouter, Form, Request, Response
 from sqlalchemy import Select, func, select
@@ -48,7 +48,7 @@ from liuke.complaints.models import (
     ComplaintAlert,
     RecoveryRecord,
 )
-from liuke.core.api import request_settings
+from liuke.core.api import attachment, request_settings
 from liuke.core.errors import AppError, BadRequest, NotFound
 from liuke.core.i18n import has_message, translate
 from liuke.core.mail import MailError, SendResult
@@ -1461,9 +1461,7 @@ def warning_xlsx(request: Request, s: DbSession) -> Response:
         w = warning.build(s, page.ws, day)
         content = warning.xlsx(w, page.locale)
     name = f"{warning.title(w, page.locale)}.xlsx".replace(" ", "_")
-    fallback = f"complaint-warning-{day.isoformat()}.xlsx"
-    disposition = f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
-    return Response(content, media_type=XLSX, headers={"Content-Disposition": disposition})
+    return attachment(content, XLSX, f"complaint-warning-{day.isoformat()}.xlsx", name)
 
 
 @router.post("/complaints/warning/send")

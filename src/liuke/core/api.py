@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import logging
 from typing import Annotated, Any, Generic, TypeVar
+from urllib.parse import quote
 
 from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -166,3 +167,15 @@ def request_settings(request: Request) -> Settings:
     """The app's settings (``create_app`` puts them on ``app.state``), else the process's."""
     settings: Settings | None = getattr(request.app.state, "settings", None)
     return settings or get_settings()
+
+
+def attachment(
+    content: bytes, media_type: str, filename: str, display_name: str | None = None
+) -> Response:
+    """A file to download. ``filename`` is the ASCII name every client understands;
+    ``display_name`` the reader's own (e.g. Chinese) name, for clients that read RFC 5987's
+    ``filename*``."""
+    disposition = f'attachment; filename="{filename}"'
+    if display_name:
+        disposition += f"; filename*=UTF-8''{quote(display_name, safe='')}"
+    return Response(content, media_type=media_type, headers={"Content-Disposition": disposition})

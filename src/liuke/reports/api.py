@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from liuke.core.api import Page, PageParams, page_params, request_settings
+from liuke.core.api import Page, PageParams, attachment, page_params, request_settings
 from liuke.core.errors import BadRequest
 from liuke.core.pagination import page_of
 from liuke.reports import builder, render, service
@@ -106,13 +106,13 @@ def get_run(run_id: int, principal: Reader, s: DbSession) -> RunDetailOut:
 def download_pdf(run_id: int, request: Request, principal: Reader, s: DbSession) -> Response:
     run = service.get_run(s, principal.workspace_id, run_id, files=True)
     data = service.pdf_of(s, request_settings(request), run)
-    return _file(data, service.PDF_MEDIA, service.file_name(run, "pdf"))
+    return attachment(data, service.PDF_MEDIA, service.file_name(run, "pdf"))
 
 
 @router.get("/runs/{run_id}/xlsx")
 def download_xlsx(run_id: int, principal: Reader, s: DbSession) -> Response:
     run = service.get_run(s, principal.workspace_id, run_id, files=True)
-    return _file(service.xlsx_of(run), render.XLSX_MEDIA, service.file_name(run, "xlsx"))
+    return attachment(service.xlsx_of(run), render.XLSX_MEDIA, service.file_name(run, "xlsx"))
 
 
 @router.post("/runs/{run_id}/send")
@@ -128,12 +128,4 @@ def send_run(
         raise
     return SendOut(
         message_id=res.message_id, recipients=list(res.recipients), refused=dict(res.refused)
-    )
-
-
-def _file(data: bytes, media: str, name: str) -> Response:
-    return Response(
-        data,
-        media_type=media,
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Query, Request, Response
 
 import liuke.reports.messages  # noqa: F401  (registers the page strings)
-from liuke.core.api import request_settings
+from liuke.core.api import attachment, request_settings
 from liuke.core.errors import AppError, BadRequest
 from liuke.core.i18n import translate
 from liuke.core.pagination import fetch_page
@@ -132,9 +132,7 @@ def download(request: Request, s: DbSession, run_id: int, fmt: str) -> Response:
     else:
         data, media = service.xlsx_of(run), render.XLSX_MEDIA
     name = service.file_name(run, fmt)
-    return Response(
-        data, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'}
-    )
+    return attachment(data, media, name)
 
 
 @router.post("/reports/{run_id:int}/send")
