@@ -77,14 +77,14 @@ def _part(day: date) -> int:
     return 1 if day.day <= 10 else 2 if day.day <= 20 else 3
 
 
-def _check_kind(kind: str) -> None:
+def check_kind(kind: str) -> None:
     if kind not in KINDS:
         raise BadRequest(detail=f"unknown report kind {kind!r}; known: {', '.join(KINDS)}")
 
 
 def containing(kind: str, day: date) -> Period:
     """The period of ``kind`` that holds ``day``."""
-    _check_kind(kind)
+    check_kind(kind)
     if kind == "daily":
         return Period(kind, day, day)
     if kind == "tenday":
@@ -112,7 +112,7 @@ _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
 def parse(kind: str, value: str) -> Period:
     """A period from its key (see :data:`PERIOD_FORMS`); a bad value gets a message with the form."""
-    _check_kind(kind)
+    check_kind(kind)
     text = value.strip()
     bad = BadRequest(detail=f"{kind} period {value!r} is not valid; expected {PERIOD_FORMS[kind]}")
     try:

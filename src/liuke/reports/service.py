@@ -23,7 +23,7 @@ from liuke.reports import builder, render
 from liuke.reports.document import Document
 from liuke.reports.models import ReportRun, ReportTemplate
 from liuke.reports.pdf import PdfUnavailable
-from liuke.reports.periods import KINDS, Period
+from liuke.reports.periods import Period, check_kind
 
 log = logging.getLogger(__name__)
 
@@ -46,18 +46,17 @@ class TemplateSettings:
     saved: bool
 
 
-def _check_kind(kind: str) -> None:
-    if kind not in KINDS:
-        raise BadRequest(detail=f"unknown report kind {kind!r}; known: {', '.join(KINDS)}")
-
-
-def template_of(s: Session, workspace_id: int, kind: str) -> TemplateSettings:
-    _check_kind(kind)
-    row = s.scalar(
+def _template_row(s: Session, workspace_id: int, kind: str) -> ReportTemplate | None:
+    check_kind(kind)
+    return s.scalar(
         select(ReportTemplate).where(
             ReportTemplate.workspace_id == workspace_id, ReportTemplate.kind == kind
         )
     )
+
+
+def template_of(s: Session, workspace_id: int, kind: str) -> TemplateSettings:
+    row = _template_row(s, workspace_id, kind)
     if row is None:
         return TemplateSettings(
             kind, list(builder.SECTIONS[kind]), dict(builder.DEFAULT_THRESHOLDS), [], "zh_CN",
@@ -127,7 +126,7 @@ def save_template(
     actor_id: int | None,
 ) -> TemplateSettings:
     """Validate everything before writing anything: a bad field changes nothing."""
-    _check_kind(kind)
+    check_kind(kind)
     sections = _check_sections(kind, sections)
     values = _check_thresholds(thresholds)
     to = _check_recipients(recipients)
@@ -135,11 +134,7 @@ def save_template(
         raise BadRequest(detail=f"locale must be one of {', '.join(LOCALES)}")
     if not 0 <= send_hour <= 23:
         raise BadRequest(detail="send_hour is a local hour from 0 to 23")
-    row = s.scalar(
-        select(ReportTemplate).where(
-            ReportTemplate.workspace_id == workspace_id, ReportTemplate.kind == kind
-        )
-    )
+    row = _template_row(s, workspace_id, kind)
     if row is None:
         row = ReportTemplate(workspace_id=workspace_id, kind=kind)
         s.add(row)
@@ -232,7 +227,7 @@ def generate(
 def run_query(workspace_id: int, kind: str | None = None) -> Select[ReportRun]:
     stmt = select(ReportRun).where(ReportRun.workspace_id == workspace_id)
     if kind is not None:
-        _check_kind(kind)
+        check_kind(kind)
         stmt = stmt.where(ReportRun.kind == kind)
     return stmt.order_by(ReportRun.period_start.desc(), ReportRun.id.desc())
 
